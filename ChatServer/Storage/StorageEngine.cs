@@ -1,0 +1,363 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using FASTER.core;
+using Microsoft.Extensions.Logging;
+
+namespace ChatServer.Storage;
+
+/// <summary>Receives the key and value of every live record when the store is scanned at start-up.</summary>
+internal delegate void RecordVisitor(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value);
+
+/// <summary>
+/// The node's durable state: a FASTER key-value store under a FasterLog write-ahead log.
+/// Every change is one <see cref="WalEntry"/>: appended to the log by a single committer, group-committed
+/// (one fsync for every entry waiting), then applied to the store, then acknowledged. The store is
+/// checkpointed periodically; on start it recovers the last checkpoint and replays the log past it.
+/// Replay is idempotent because every mutation carries the full new value of its key.
+/// </summary>
+internal sealed partial class StorageEngine : IAsyncDisposable
+{
+    private readonly StorageOptions _options;
+    private readonly ILogger _logger;
+    private readonly Channel<WalEntry> _queue = Channel.CreateUnbounded<WalEntry>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly ConcurrentBag<KvSession> _readSessions = new();
+    private readonly SemaphoreSlim _checkpointGate = new(1, 1);
+    private readonly CancellationTokenSource _stopping = new();
+    private IDevice _kvDevice = null!;
+    private IDevice _walDevice = null!;
+    private FasterKV<SpanByte, SpanByte> _kv = null!;
+    private FasterLog _wal = null!;
+    private KvSession _writer = null!;
+    private Task _committer = Task.CompletedTask;
+    private Task _background = Task.CompletedTask;
+    private long _appliedUntil;
+    private long _truncateLimit = long.MaxValue;
+    private Exception? _fault;
+    private long _entriesCommitted;
+    private long _commits;
+
+    public StorageEngine(StorageOptions options, ILogger<StorageEngine> logger)
+    {
+        _options = options;
+        _logger = logger;
+    }
+
+    public long EntriesCommitted => Interlocked.Read(ref _entriesCommitted);
+
+    public long Commits => Interlocked.Read(ref _commits);
+
+    public long WalBytes => _wal is null ? 0 : _wal.TailAddress - _wal.BeginAddress;
+
+    public bool IsFaulted => _fault is not null;
+
+    /// <summary>
+    /// The write-ahead log may be truncated only up to here (set by the Postgres write-behind: what it has not
+    /// drained must stay). Unset in embedded mode, where the checkpoint alone decides.
+    /// </summary>
+    public long TruncateLimit
+    {
+        get => Interlocked.Read(ref _truncateLimit);
+        set => Interlocked.Exchange(ref _truncateLimit, value);
+    }
+
+    /// <summary>Opens the store: recovers the last checkpoint, replays the log past it, then scans every live record into <paramref name="load"/>.</summary>
+    public void Open(RecordVisitor load)
+    {
+        var dir = Path.GetFullPath(_options.DataDirectory);
+        Directory.CreateDirectory(dir);
+        var kvDir = Path.Combine(dir, "kv");
+        var walDir = Path.Combine(dir, "wal");
+        Directory.CreateDirectory(kvDir);
+        Directory.CreateDirectory(walDir);
+
+        _kvDevice = Devices.CreateLogDevice(Path.Combine(kvDir, "hlog"), preallocateFile: false, recoverDevice: true);
+        var settings = new FasterKVSettings<SpanByte, SpanByte>(baseDir: null)
+        {
+            IndexSize = _options.KvIndexBytes,
+            LogDevice = _kvDevice,
+            PageSize = 1L << 22,
+            MemorySize = Math.Max(_options.KvMemoryBytes, 1L << 24),
+            CheckpointDir = Path.Combine(kvDir, "checkpoints"),
+            TryRecoverLatest = true,
+            RemoveOutdatedCheckpoints = true,
+        };
+        _kv = new FasterKV<SpanByte, SpanByte>(settings);
+        long replayFrom = 0;
+        if (_kv.RecoveredCommitCookie is { Length: 8 } cookie)
+        {
+            replayFrom = BitConverter.ToInt64(cookie);
+        }
+
+        _walDevice = Devices.CreateLogDevice(Path.Combine(walDir, "log"), preallocateFile: false, recoverDevice: true);
+        _wal = new FasterLog(new FasterLogSettings
+        {
+            LogDevice = _walDevice,
+            LogCommitDir = Path.Combine(walDir, "commits"),
+            PageSizeBits = 22,
+            MemorySizeBits = 26,
+            SegmentSizeBits = 28,
+            AutoRefreshSafeTailAddress = false,
+        });
+
+        _writer = NewSession();
+        var replayed = Replay(Math.Max(replayFrom, _wal.BeginAddress));
+        _appliedUntil = _wal.TailAddress;
+        Log.Recovered(_logger, _kv.RecoveredVersion, replayed, _wal.BeginAddress, _wal.TailAddress);
+
+        ScanLive(load);
+
+        _committer = Task.Run(RunCommitterAsync);
+        _background = Task.Run(RunBackgroundAsync);
+    }
+
+    /// <summary>Appends <paramref name="entry"/> and returns when it is durable, applied and its callback has run.</summary>
+    public Task CommitAsync(WalEntry entry)
+    {
+        if (_fault is { } fault) return Task.FromException(new StorageUnavailableException("the write-ahead log has failed", fault));
+        if (!_queue.Writer.TryWrite(entry)) return Task.FromException(new StorageUnavailableException("the store is shutting down"));
+        return entry.Durable;
+    }
+
+    public byte[]? Read(ReadOnlySpan<byte> key)
+    {
+        if (!_readSessions.TryTake(out var session)) session = NewSession();
+        try
+        {
+            return session.Read(key);
+        }
+        finally
+        {
+            _readSessions.Add(session);
+        }
+    }
+
+    /// <summary>Checkpoints the store and truncates the log up to what the checkpoint (and the write-behind) hold.</summary>
+    public async Task CheckpointAsync()
+    {
+        await _checkpointGate.WaitAsync();
+        try
+        {
+            var until = Interlocked.Read(ref _appliedUntil);
+            _kv.CommitCookie = BitConverter.GetBytes(until);
+            var (success, token) = await _kv.TakeFullCheckpointAsync(CheckpointType.FoldOver);
+            if (!success)
+            {
+                Log.CheckpointFailed(_logger);
+                return;
+            }
+
+            var truncate = Math.Min(until, TruncateLimit);
+            if (truncate > _wal.BeginAddress)
+            {
+                _wal.TruncateUntil(truncate);
+            }
+
+            Log.Checkpointed(_logger, token, until);
+        }
+        finally
+        {
+            _checkpointGate.Release();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_kv is null) return;
+        _queue.Writer.TryComplete();
+        await _committer;
+        await _stopping.CancelAsync();
+        try
+        {
+            await _background;
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        if (_fault is null)
+        {
+            await _wal.CommitAsync();
+            await CheckpointAsync();
+            await _wal.CommitAsync();
+        }
+
+        _writer.Dispose();
+        while (_readSessions.TryTake(out var s)) s.Dispose();
+        _wal.Dispose();
+        _kv.Dispose();
+        _walDevice.Dispose();
+        _kvDevice.Dispose();
+        _stopping.Dispose();
+        _checkpointGate.Dispose();
+    }
+
+    private KvSession NewSession() => new(_kv);
+
+    private long Replay(long from)
+    {
+        long count = 0;
+        if (from >= _wal.TailAddress) return 0;
+        using var iterator = _wal.Scan(from, _wal.TailAddress);
+        while (iterator.GetNext(out byte[] entry, out var length, out _))
+        {
+            Apply(WalEntry.Decode(entry.AsSpan(0, length)));
+            count++;
+        }
+
+        return count;
+    }
+
+    private void ScanLive(RecordVisitor load)
+    {
+        using var iterator = _kv.Log.Scan(_kv.Log.BeginAddress, _kv.Log.TailAddress);
+        while (iterator.GetNext(out var info))
+        {
+            if (info.Invalid || info.Tombstone) continue;
+            ref var key = ref iterator.GetKey();
+            ref var value = ref iterator.GetValue();
+            var k = key.AsReadOnlySpan();
+            if (k.Length == 0) continue;
+
+            // Several versions of one key can be on the log; only the one the index points at is live.
+            var current = Read(k);
+            if (current is null || !current.AsSpan().SequenceEqual(value.AsReadOnlySpan())) continue;
+            load(k, value.AsReadOnlySpan());
+        }
+    }
+
+    private void Apply(List<Mutation> mutations)
+    {
+        foreach (var m in mutations)
+        {
+            if (m.Value is null) _writer.Delete(m.Key);
+            else _writer.Upsert(m.Key, m.Value);
+        }
+    }
+
+    private async Task RunCommitterAsync()
+    {
+        var batch = new List<WalEntry>(256);
+        var reader = _queue.Reader;
+        while (await reader.WaitToReadAsync())
+        {
+            batch.Clear();
+            while (batch.Count < _options.MaxCommitBatch && reader.TryRead(out var entry)) batch.Add(entry);
+            if (_fault is not null)
+            {
+                foreach (var e in batch) e.Fail(new StorageUnavailableException("the write-ahead log has failed", _fault));
+                continue;
+            }
+
+            try
+            {
+                foreach (var e in batch) Append(e);
+                if (_options.Durability == DurabilityMode.Fsync)
+                {
+                    await _wal.CommitAsync();
+                    Interlocked.Increment(ref _commits);
+                }
+            }
+            catch (Exception ex)
+            {
+                _fault = ex;
+                Log.WalFailed(_logger, ex);
+                foreach (var e in batch) e.Fail(new StorageUnavailableException("the write-ahead log has failed", ex));
+                continue;
+            }
+
+            foreach (var e in batch)
+            {
+                Apply(e.Mutations);
+                try
+                {
+                    e.OnCommitted?.Invoke();
+                }
+                catch (Exception ex)
+                {
+                    Log.CallbackFailed(_logger, ex);
+                }
+            }
+
+            Interlocked.Exchange(ref _appliedUntil, _wal.TailAddress);
+            Interlocked.Add(ref _entriesCommitted, batch.Count);
+            foreach (var e in batch) e.Complete();
+        }
+    }
+
+    private void Append(WalEntry entry)
+    {
+        var length = entry.EncodedLength();
+        var buffer = ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            var written = entry.Encode(buffer);
+            _wal.Enqueue(new ReadOnlySpan<byte>(buffer, 0, written));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private async Task RunBackgroundAsync()
+    {
+        var token = _stopping.Token;
+        var nextCheckpoint = DateTime.UtcNow + _options.CheckpointInterval;
+        var tick = _options.Durability == DurabilityMode.Relaxed ? _options.RelaxedCommitInterval : TimeSpan.FromSeconds(1);
+        using var timer = new PeriodicTimer(tick);
+        while (await timer.WaitForNextTickAsync(token))
+        {
+            try
+            {
+                if (_options.Durability == DurabilityMode.Relaxed && _wal.TailAddress > _wal.CommittedUntilAddress)
+                {
+                    await _wal.CommitAsync(token);
+                }
+
+                if (DateTime.UtcNow >= nextCheckpoint)
+                {
+                    nextCheckpoint = DateTime.UtcNow + _options.CheckpointInterval;
+                    await CheckpointAsync();
+                }
+            }
+            catch (OperationCanceledException) when (token.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                Log.BackgroundFailed(_logger, ex);
+            }
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Information, "Store recovered: checkpoint version {Version}, {Replayed} log entries replayed, log [{Begin}, {Tail})")]
+        public static partial void Recovered(ILogger logger, long version, long replayed, long begin, long tail);
+
+        [LoggerMessage(2, LogLevel.Information, "Checkpoint {Token} taken at log address {Address}")]
+        public static partial void Checkpointed(ILogger logger, Guid token, long address);
+
+        [LoggerMessage(3, LogLevel.Warning, "Checkpoint failed")]
+        public static partial void CheckpointFailed(ILogger logger);
+
+        [LoggerMessage(4, LogLevel.Critical, "The write-ahead log failed; the store no longer accepts changes")]
+        public static partial void WalFailed(ILogger logger, Exception error);
+
+        [LoggerMessage(5, LogLevel.Error, "A commit callback failed")]
+        public static partial void CallbackFailed(ILogger logger, Exception error);
+
+        [LoggerMessage(6, LogLevel.Error, "Background storage work failed")]
+        public static partial void BackgroundFailed(ILogger logger, Exception error);
+    }
+}
+
+internal sealed class StorageUnavailableException : Exception
+{
+    public StorageUnavailableException(string message, Exception? inner = null)
+        : base(message, inner)
+    {
+    }
+}
