@@ -1,0 +1,31 @@
+using System.Buffers;
+using System.Net.Http.Headers;
+using System.Text.Json;
+
+namespace ChatServer.Client;
+
+/// <summary>
+/// A JSON object request body written with <see cref="Utf8JsonWriter"/> (so optional keys are simply not
+/// written). <see cref="ToContent"/> ends the object and releases the writer.
+/// </summary>
+internal sealed class JsonBody
+{
+    private readonly ArrayBufferWriter<byte> _buffer = new(256);
+
+    public JsonBody()
+    {
+        Writer = new Utf8JsonWriter(_buffer);
+        Writer.WriteStartObject();
+    }
+
+    public Utf8JsonWriter Writer { get; }
+
+    public HttpContent ToContent()
+    {
+        Writer.WriteEndObject();
+        Writer.Dispose();
+        var content = new ReadOnlyMemoryContent(_buffer.WrittenMemory);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        return content;
+    }
+}
