@@ -1,1 +1,3 @@
-return 0;
+using ChatServer.Hosting;
+
+return await ServerHost.RunAsync(args);

@@ -36,6 +36,7 @@ internal sealed partial class StorageEngine : IAsyncDisposable
     private Exception? _fault;
     private long _entriesCommitted;
     private long _commits;
+    private int _disposed;
 
     public StorageEngine(StorageOptions options, ILogger<StorageEngine> logger)
     {
@@ -163,7 +164,7 @@ internal sealed partial class StorageEngine : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (_kv is null) return;
+        if (_kv is null || Interlocked.Exchange(ref _disposed, 1) != 0) return;
         _queue.Writer.TryComplete();
         await _committer;
         await _stopping.CancelAsync();

@@ -1,0 +1,212 @@
+using ChatServer.Auth;
+using ChatServer.Chat;
+using ChatServer.Gateway.WebSockets;
+using ChatServer.Hosting;
+using ChatServer.Protocol;
+
+namespace ChatServer.Gateway;
+
+/// <summary>
+/// One authenticated WebSocket client: reads requests, dispatches them to the services, and receives pushes.
+/// Pushes of a group arrive from the committer in seq order; while a resume replay runs they are held and
+/// released after it (skipping what the replay already sent); past the outbound limit they are refused and
+/// announced later as one Gap per group (PROTOCOL.md §5.3–§5.5).
+/// </summary>
+internal sealed partial class ChatSession
+{
+    private readonly WebSocketConnection _ws;
+    private readonly SessionRegistry _registry;
+    private readonly AccountService _accounts;
+    private readonly GroupService _groups;
+    private readonly GatewayOptions _options;
+    private readonly ChatOptions _chatOptions;
+    private readonly TimeProvider _time;
+    private readonly Metrics _metrics;
+    private readonly object _pushLock = new();
+    private readonly Dictionary<Guid, (ulong From, ulong To)> _missed = new();
+    private List<(Guid GroupId, ulong Seq, byte[] Frame)>? _held;
+    private Dictionary<Guid, ulong>? _replayedUpTo;
+    private bool _overflow;
+    private int _inFlight;
+    private int _floodStrikes;
+    private int _closing;
+
+    public ChatSession(WebSocketConnection ws, SessionRegistry registry, AccountService accounts, GroupService groups,
+        GatewayOptions options, ChatOptions chatOptions, TimeProvider time, Metrics metrics)
+    {
+        _ws = ws;
+        _registry = registry;
+        _accounts = accounts;
+        _groups = groups;
+        _options = options;
+        _chatOptions = chatOptions;
+        _time = time;
+        _metrics = metrics;
+        _ws.Drained += OnDrained;
+    }
+
+    public Guid SessionId { get; } = Guid.CreateVersion7();
+
+    public Guid UserId { get; private set; }
+
+    public Guid LoginId { get; private set; }
+
+    public long TokenExpiresAtMs { get; private set; }
+
+    public bool IsAuthenticated { get; private set; }
+
+    public WebSocketConnection Connection => _ws;
+
+    public bool IsOverflowing
+    {
+        get
+        {
+            lock (_pushLock) return _overflow;
+        }
+    }
+
+    public async Task RunAsync(CancellationToken stopping)
+    {
+        try
+        {
+            using (var helloTimeout = CancellationTokenSource.CreateLinkedTokenSource(stopping))
+            {
+                helloTimeout.CancelAfter(TimeSpan.FromMilliseconds(_options.HelloTimeoutMs));
+                WebSocketMessage first;
+                try
+                {
+                    first = await _ws.ReceiveAsync(helloTimeout.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    await CloseAsync(ChatCloseCodes.NotAuthenticated, "no Hello within the deadline");
+                    return;
+                }
+
+                if (!await HandleHelloAsync(first)) return;
+            }
+
+            while (!stopping.IsCancellationRequested && Volatile.Read(ref _closing) == 0)
+            {
+                var message = await _ws.ReceiveAsync(stopping);
+                if (message.Type == WebSocketMessageType.Close) return;
+                _metrics.FramesIn();
+                if (message.Type == WebSocketMessageType.Text)
+                {
+                    await CloseAsync(1003, "text frames are not accepted");
+                    return;
+                }
+
+                if (!Dispatch(message.Payload)) return;
+            }
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            _registry.Remove(this);
+        }
+    }
+
+    /// <summary>Sends Goodbye (if given) and closes with <paramref name="code"/>. Safe to call from any thread, once effective.</summary>
+    public Task CloseAsync(ushort code, string? reason, string? goodbye = null, long? retryAfterMs = null)
+    {
+        if (Interlocked.Exchange(ref _closing, 1) != 0) return Task.CompletedTask;
+        if (goodbye is not null) _ws.TrySend(WireRecords.GoodbyePush(goodbye, retryAfterMs), droppable: false);
+        return _ws.CloseAsync(code, reason);
+    }
+
+    /// <summary>Pushes a group event (called on the committer, in seq order per group).</summary>
+    public void PushEvent(Guid groupId, ulong seq, byte[] frame)
+    {
+        lock (_pushLock)
+        {
+            if (_held is not null)
+            {
+                _held.Add((groupId, seq, frame));
+                return;
+            }
+
+            SendEventLocked(groupId, seq, frame);
+        }
+    }
+
+    /// <summary>Typing and ReadUpTo: ephemeral, dropped when the session is over its outbound limit.</summary>
+    public void PushEphemeral(byte[] frame)
+    {
+        lock (_pushLock)
+        {
+            if (_overflow || _held is not null) return;
+            if (_ws.TrySend(frame, droppable: true)) _metrics.Delivered();
+        }
+    }
+
+    private void SendEventLocked(Guid groupId, ulong seq, byte[] frame)
+    {
+        if (!_overflow && _ws.TrySend(frame, droppable: true))
+        {
+            _metrics.Delivered();
+            return;
+        }
+
+        _overflow = true;
+        _missed[groupId] = _missed.TryGetValue(groupId, out var range) ? (range.From, seq) : (seq, seq);
+    }
+
+    private void OnDrained()
+    {
+        lock (_pushLock)
+        {
+            if (!_overflow) return;
+            foreach (var (groupId, range) in _missed)
+            {
+                _ws.TrySend(WireRecords.GapPush(groupId, range.From, range.To), droppable: false);
+            }
+
+            _missed.Clear();
+            _overflow = false;
+        }
+    }
+
+    /// <summary>Starts holding pushes while a resume replay is produced.</summary>
+    private void HoldPushes()
+    {
+        lock (_pushLock) _held = new List<(Guid, ulong, byte[])>();
+    }
+
+    /// <summary>Releases the held pushes after the replay, skipping seqs the replay already sent.</summary>
+    private void ReleasePushes()
+    {
+        lock (_pushLock)
+        {
+            var held = _held;
+            _held = null;
+            if (held is null) return;
+            foreach (var (groupId, seq, frame) in held)
+            {
+                if (_replayedUpTo is not null && _replayedUpTo.TryGetValue(groupId, out var upTo) && seq <= upTo) continue;
+                SendEventLocked(groupId, seq, frame);
+            }
+
+            _replayedUpTo = null;
+        }
+    }
+
+    private void Reply(byte[] frame)
+    {
+        _ws.TrySend(frame, droppable: false);
+        _metrics.FramesOut();
+    }
+
+    private void ReplyError(uint rid, ChatError error)
+    {
+        if (rid != 0) Reply(WireRecords.ErrorReply(rid, error));
+    }
+
+    private bool Authenticate(string token, out AccessTokenClaims claims, out AuthOutcome outcome)
+    {
+        outcome = _accounts.Authenticate(token, out claims);
+        return outcome == AuthOutcome.Ok;
+    }
+}
