@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Net.Http.Headers;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 
 namespace ChatServer.Client;
@@ -10,11 +11,15 @@ namespace ChatServer.Client;
 /// </summary>
 internal sealed class JsonBody
 {
+    // Request bodies are never embedded in HTML, so only what JSON itself requires is escaped
+    // (the default encoder would also escape '+', non-ASCII text and more).
+    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     private readonly ArrayBufferWriter<byte> _buffer = new(256);
 
     public JsonBody()
     {
-        Writer = new Utf8JsonWriter(_buffer);
+        Writer = new Utf8JsonWriter(_buffer, WriterOptions);
         Writer.WriteStartObject();
     }
 
