@@ -24,21 +24,21 @@ internal sealed partial class ChatSession
         var r = new MessagePackReader(payload);
         var count = r.ReadArrayHeader();
         if (count < 2) return Envelope.BadPayload;
-        var opOk = false;
-        if (r.NextMessagePackType == MessagePackType.Integer)
+        // Any integer is an op number; one that does not exist (negative or huge included) gets unknown_op.
+        var opOk = r.NextMessagePackType == MessagePackType.Integer;
+        if (opOk)
         {
             var code = r.NextCode;
             var isSigned = code is >= MessagePackCode.MinNegativeFixInt or MessagePackCode.Int8 or MessagePackCode.Int16 or MessagePackCode.Int32 or MessagePackCode.Int64;
             if (isSigned)
             {
                 var v = r.ReadInt64();
-                if (v is >= 0 and <= int.MaxValue) { op = (int)v; opOk = true; }
+                op = v is >= 0 and <= int.MaxValue ? (int)v : -1;
             }
             else
             {
                 var v = r.ReadUInt64();
-                if (v <= int.MaxValue) { op = (int)v; opOk = true; }
-                else op = int.MaxValue;
+                op = v <= int.MaxValue ? (int)v : -1;
             }
         }
         else
