@@ -9,61 +9,47 @@ public sealed partial class ChatSocket
     private readonly Dictionary<uint, PendingRequest> _pending = [];
     private ChatConnectionClosedException? _closedError;
 
-    private async Task<T> RequestAsync<T>(
+    /// <summary>
+    /// Registers the request (its reply may arrive before the send returns), sends the frame and returns the
+    /// reply task. When the send completes synchronously no async state machine is involved.
+    /// </summary>
+    private Task<T> RequestAsync<T>(
         PooledBufferWriter frame, uint rid, ReplyReader<T> read, CancellationToken cancellationToken)
     {
-        var pending = new PendingRequest<T>(read);
-        await SendRequestAsync(frame, rid, pending, cancellationToken).ConfigureAwait(false);
-        return await AwaitReplyAsync(pending.Task, rid, pending, cancellationToken).ConfigureAwait(false);
+        var pending = new PendingRequest<T>(rid, read);
+        Task sent = SendRequestAsync(frame, frame.WrittenMemory, pending, cancellationToken);
+        return sent.IsCompletedSuccessfully ? pending.Task : AwaitSendThenReply(sent, pending.Task);
+
+        static async Task<T> AwaitSendThenReply(Task sent, Task<T> reply)
+        {
+            await sent.ConfigureAwait(false);
+            return await reply.ConfigureAwait(false);
+        }
     }
 
-    /// <summary>Registers <paramref name="pending"/> (the reply may arrive before the send returns), then sends the frame.</summary>
     private async Task SendRequestAsync(
-        PooledBufferWriter frame, uint rid, PendingRequest pending, CancellationToken cancellationToken)
+        PooledBufferWriter? frame, ReadOnlyMemory<byte> message, PendingRequest pending, CancellationToken cancellationToken)
     {
         try
         {
-            AddPending(rid, pending);
+            cancellationToken.ThrowIfCancellationRequested();
+            AddPending(pending);
+            pending.RegisterCancellation(this, cancellationToken);
             try
             {
-                await SendFrameAsync(frame.WrittenMemory, WebSocketMessageType.Binary, cancellationToken)
-                    .ConfigureAwait(false);
+                await SendFrameAsync(message, WebSocketMessageType.Binary, cancellationToken).ConfigureAwait(false);
             }
             catch
             {
-                RemovePending(rid, pending);
+                // The caller sees the send's exception; the reply task is abandoned unobserved.
+                Forget(pending);
+                pending.ReleaseCancellation();
                 throw;
             }
         }
         finally
         {
-            frame.Dispose();
-        }
-    }
-
-    private async Task<T> AwaitReplyAsync<T>(
-        Task<T> reply, uint rid, PendingRequest pending, CancellationToken cancellationToken)
-    {
-        TimeSpan timeout = _options.RequestTimeout;
-        if (reply.IsCompleted || (timeout == Timeout.InfiniteTimeSpan && !cancellationToken.CanBeCanceled))
-        {
-            return await reply.ConfigureAwait(false);
-        }
-
-        try
-        {
-            return await reply.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is TimeoutException or OperationCanceledException && !reply.IsCompleted)
-        {
-            RemovePending(rid, pending);
-            if (e is TimeoutException)
-            {
-                throw new TimeoutException(
-                    string.Create(CultureInfo.InvariantCulture, $"No reply to request {rid} within {timeout}."), e);
-            }
-
-            throw;
+            frame?.Dispose();
         }
     }
 
@@ -98,12 +84,9 @@ public sealed partial class ChatSocket
 
     private void ThrowIfClosed()
     {
-        lock (_pendingLock)
+        if (Volatile.Read(ref _closedError) is not null)
         {
-            if (_closedError is not null)
-            {
-                throw ClosedException(null);
-            }
+            throw ClosedException(null);
         }
     }
 
@@ -117,8 +100,13 @@ public sealed partial class ChatSocket
         }
     }
 
-    private void AddPending(uint rid, PendingRequest pending)
+    private void AddPending(PendingRequest pending)
     {
+        if (_requestTimeoutTicks != long.MaxValue)
+        {
+            pending.Deadline = _timeProvider.GetTimestamp() + _requestTimeoutTicks;
+        }
+
         lock (_pendingLock)
         {
             if (_closedError is { } closed)
@@ -126,9 +114,9 @@ public sealed partial class ChatSocket
                 throw new ChatConnectionClosedException(closed.CloseStatus, closed.CloseDescription, closed.InnerException);
             }
 
-            if (!_pending.TryGetValue(rid, out PendingRequest? tail))
+            if (!_pending.TryGetValue(pending.Rid, out PendingRequest? tail))
             {
-                _pending.Add(rid, pending);
+                _pending.Add(pending.Rid, pending);
                 return;
             }
 
@@ -161,39 +149,82 @@ public sealed partial class ChatSocket
         }
     }
 
-    private void RemovePending(uint rid, PendingRequest pending)
+    /// <summary>Stops waiting for <paramref name="pending"/>'s reply (cancelled, timed out or not sent); a later reply is unexpected.</summary>
+    internal void Forget(PendingRequest pending)
     {
         lock (_pendingLock)
         {
-            if (!_pending.TryGetValue(rid, out PendingRequest? head))
+            ForgetLocked(pending);
+        }
+    }
+
+    private void ForgetLocked(PendingRequest pending)
+    {
+        uint rid = pending.Rid;
+        if (!_pending.TryGetValue(rid, out PendingRequest? head))
+        {
+            return;
+        }
+
+        if (head == pending)
+        {
+            if (head.Next is { } next)
+            {
+                _pending[rid] = next;
+            }
+            else
+            {
+                _pending.Remove(rid);
+            }
+
+            pending.Next = null;
+            return;
+        }
+
+        for (PendingRequest previous = head; previous.Next is { } current; previous = current)
+        {
+            if (current == pending)
+            {
+                previous.Next = current.Next;
+                current.Next = null;
+                return;
+            }
+        }
+    }
+
+    /// <summary>Fails every request past its deadline. Runs on one timer per connection, not one per request.</summary>
+    private void SweepTimeouts()
+    {
+        long now = _timeProvider.GetTimestamp();
+        List<PendingRequest>? expired = null;
+        lock (_pendingLock)
+        {
+            foreach (PendingRequest head in _pending.Values)
+            {
+                for (PendingRequest? item = head; item is not null; item = item.Next)
+                {
+                    if (item.Deadline <= now)
+                    {
+                        (expired ??= []).Add(item);
+                    }
+                }
+            }
+
+            if (expired is null)
             {
                 return;
             }
 
-            if (head == pending)
+            foreach (PendingRequest item in expired)
             {
-                if (head.Next is { } next)
-                {
-                    _pending[rid] = next;
-                }
-                else
-                {
-                    _pending.Remove(rid);
-                }
-
-                pending.Next = null;
-                return;
+                ForgetLocked(item);
             }
+        }
 
-            for (PendingRequest previous = head; previous.Next is { } current; previous = current)
-            {
-                if (current == pending)
-                {
-                    previous.Next = current.Next;
-                    current.Next = null;
-                    return;
-                }
-            }
+        foreach (PendingRequest item in expired)
+        {
+            item.Fail(new TimeoutException(string.Create(
+                CultureInfo.InvariantCulture, $"No reply to request {item.Rid} within {_options.RequestTimeout}.")));
         }
     }
 
@@ -203,7 +234,7 @@ public sealed partial class ChatSocket
         var all = new List<PendingRequest>();
         lock (_pendingLock)
         {
-            _closedError = closed;
+            Volatile.Write(ref _closedError, closed);
             foreach (PendingRequest head in _pending.Values)
             {
                 for (PendingRequest? item = head; item is not null; item = item.Next)

@@ -30,22 +30,18 @@ public sealed partial class ChatSocket
     /// <param name="rid">The rid to wait for.</param>
     /// <param name="cancellationToken">Stops waiting.</param>
     /// <returns>The reply.</returns>
-    public async Task<RawReply> RequestRawAsync(
+    public Task<RawReply> RequestRawAsync(
         ReadOnlyMemory<byte> message, uint rid, CancellationToken cancellationToken = default)
     {
         var pending = new RawPendingRequest(rid);
-        AddPending(rid, pending);
-        try
-        {
-            await SendFrameAsync(message, WebSocketMessageType.Binary, cancellationToken).ConfigureAwait(false);
-        }
-        catch
-        {
-            RemovePending(rid, pending);
-            throw;
-        }
+        Task sent = SendRequestAsync(null, message, pending, cancellationToken);
+        return sent.IsCompletedSuccessfully ? pending.Task : AwaitSendThenReply(sent, pending.Task);
 
-        return await AwaitReplyAsync(pending.Task, rid, pending, cancellationToken).ConfigureAwait(false);
+        static async Task<RawReply> AwaitSendThenReply(Task sent, Task<RawReply> reply)
+        {
+            await sent.ConfigureAwait(false);
+            return await reply.ConfigureAwait(false);
+        }
     }
 
     /// <summary>

@@ -66,8 +66,10 @@ public sealed partial class ChatSocket
                 }
             }
         }
-        catch (Exception e) when (IsTransportError(e))
+        catch (Exception e)
         {
+            // Transport errors end the connection; anything else would too, so it is reported the same way
+            // (through Closed and the failed requests) instead of leaving the connection half alive.
             failure = e;
         }
         finally
@@ -228,6 +230,11 @@ public sealed partial class ChatSocket
         {
             // Answer the server's close (RFC 6455 §5.5.1: echo its code).
             await SendCloseAsync(_webSocket.CloseStatus ?? WebSocketCloseStatus.Empty).ConfigureAwait(false);
+        }
+
+        if (_timeoutSweep is not null)
+        {
+            await _timeoutSweep.DisposeAsync().ConfigureAwait(false);
         }
 
         var closed = new ChatConnectionClosedException(CloseStatus, CloseDescription, failure);

@@ -34,6 +34,9 @@ public sealed partial class ChatSocket : IAsyncDisposable
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly TaskCompletionSource<int?> _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Task _receiveLoop;
+    private readonly TimeProvider _timeProvider;
+    private readonly long _requestTimeoutTicks;
+    private readonly ITimer? _timeoutSweep;
     private uint _lastRid;
     private int _disposed;
 
@@ -41,6 +44,19 @@ public sealed partial class ChatSocket : IAsyncDisposable
     {
         _webSocket = webSocket;
         _options = options;
+        _timeProvider = options.TimeProvider;
+        TimeSpan timeout = options.RequestTimeout;
+        if (timeout == Timeout.InfiniteTimeSpan)
+        {
+            _requestTimeoutTicks = long.MaxValue;
+        }
+        else
+        {
+            _requestTimeoutTicks = (long)(timeout.TotalSeconds * _timeProvider.TimestampFrequency);
+            TimeSpan period = TimeSpan.FromTicks(Math.Clamp(timeout.Ticks / 4, TimeSpan.TicksPerMillisecond, TimeSpan.TicksPerSecond));
+            _timeoutSweep = _timeProvider.CreateTimer(static state => ((ChatSocket)state!).SweepTimeouts(), this, period, period);
+        }
+
         _receiveLoop = Task.Run(ReceiveLoopAsync);
     }
 
@@ -78,6 +94,7 @@ public sealed partial class ChatSocket : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(uri);
         options ??= ChatSocketOptions.Default;
+        Validate(options);
         var webSocket = new ClientWebSocket();
         try
         {
@@ -122,7 +139,9 @@ public sealed partial class ChatSocket : IAsyncDisposable
     public static ChatSocket Attach(WebSocket webSocket, ChatSocketOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(webSocket);
-        return new ChatSocket(webSocket, options ?? ChatSocketOptions.Default);
+        options ??= ChatSocketOptions.Default;
+        Validate(options);
+        return new ChatSocket(webSocket, options);
     }
 
     /// <summary>Maps a gateway address to the WebSocket URI <see cref="ConnectAsync"/> connects to.</summary>
@@ -194,7 +213,7 @@ public sealed partial class ChatSocket : IAsyncDisposable
 
         try
         {
-            return await _closed.Task.WaitAsync(_options.RequestTimeout, cancellationToken).ConfigureAwait(false);
+            return await _closed.Task.WaitAsync(_options.RequestTimeout, _timeProvider, cancellationToken).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
@@ -232,6 +251,18 @@ public sealed partial class ChatSocket : IAsyncDisposable
         await _receiveLoop.ConfigureAwait(false);
         _webSocket.Dispose();
         _sendLock.Dispose();
+    }
+
+    private static void Validate(ChatSocketOptions options)
+    {
+        if (options.RequestTimeout != Timeout.InfiniteTimeSpan && options.RequestTimeout <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), "RequestTimeout must be positive or infinite.");
+        }
+
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.ReceiveBufferBytes, 256, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxReceiveMessageBytes, options.ReceiveBufferBytes, nameof(options));
+        ArgumentNullException.ThrowIfNull(options.TimeProvider, nameof(options));
     }
 
     private static bool IsTransportError(Exception e) =>

@@ -15,8 +15,9 @@ public sealed class ChatSocketOptions
     public string? Origin { get; init; }
 
     /// <summary>
-    /// How long a request waits for its reply before <see cref="TimeoutException"/>;
-    /// <see cref="Timeout.InfiniteTimeSpan"/> waits forever (and costs no timer per request).
+    /// How long a request waits for its reply before it fails with <see cref="TimeoutException"/>;
+    /// <see cref="Timeout.InfiniteTimeSpan"/> waits forever. One timer per connection checks deadlines every
+    /// quarter of this (at most every second), so a request fails between 1 and 1.25 times this late.
     /// Default 30 s: well above the server's 10 s Hello deadline, so a lost reply fails a test instead of hanging it.
     /// </summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
@@ -29,6 +30,9 @@ public sealed class ChatSocketOptions
     /// events carry 16 KiB bodies is about 8 MiB, so this only stops a runaway peer.
     /// </summary>
     public int MaxReceiveMessageBytes { get; init; } = 64 * 1024 * 1024;
+
+    /// <summary>The clock for request timeouts (tests pass a fake one).</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
     /// <summary>Further settings of the <see cref="ClientWebSocket"/> (headers, proxy, keep-alive…), applied last.</summary>
     public Action<ClientWebSocketOptions>? ConfigureWebSocket { get; init; }

@@ -3,7 +3,7 @@ using MessagePack;
 namespace ChatServer.Client;
 
 /// <summary>A typed request: success replies are decoded on the receive loop, error replies throw <see cref="ChatApiException"/>.</summary>
-internal sealed class PendingRequest<T>(ReplyReader<T> read) : PendingRequest
+internal sealed class PendingRequest<T>(uint rid, ReplyReader<T> read) : PendingRequest(rid)
 {
     private readonly TaskCompletionSource<T> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -18,11 +18,21 @@ internal sealed class PendingRequest<T>(ReplyReader<T> read) : PendingRequest
             throw new ChatProtocolException("Trailing bytes after the reply.");
         }
 
+        ReleaseCancellation();
         _completion.TrySetResult(value);
     }
 
-    public override void OnError(ReadOnlyMemory<byte> frame, int resultOffset, int fieldCount, ChatApiException error) =>
+    public override void OnError(ReadOnlyMemory<byte> frame, int resultOffset, int fieldCount, ChatApiException error)
+    {
+        ReleaseCancellation();
         _completion.TrySetException(error);
+    }
 
-    public override void Fail(Exception exception) => _completion.TrySetException(exception);
+    public override void Fail(Exception exception)
+    {
+        ReleaseCancellation();
+        _completion.TrySetException(exception);
+    }
+
+    public override void Cancel(CancellationToken cancellationToken) => _completion.TrySetCanceled(cancellationToken);
 }

@@ -3,7 +3,7 @@ using MessagePack;
 namespace ChatServer.Client;
 
 /// <summary>A raw request: every reply, success or error, completes with a copy of the message.</summary>
-internal sealed class RawPendingRequest(uint rid) : PendingRequest
+internal sealed class RawPendingRequest(uint rid) : PendingRequest(rid)
 {
     private readonly TaskCompletionSource<RawReply> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -18,11 +18,21 @@ internal sealed class RawPendingRequest(uint rid) : PendingRequest
             throw new ChatProtocolException("Trailing bytes after the reply.");
         }
 
-        _completion.TrySetResult(new RawReply(rid, frame.ToArray(), resultOffset, fieldCount, error: null));
+        ReleaseCancellation();
+        _completion.TrySetResult(new RawReply(Rid, frame.ToArray(), resultOffset, fieldCount, error: null));
     }
 
-    public override void OnError(ReadOnlyMemory<byte> frame, int resultOffset, int fieldCount, ChatApiException error) =>
-        _completion.TrySetResult(new RawReply(rid, frame.ToArray(), resultOffset, fieldCount, error));
+    public override void OnError(ReadOnlyMemory<byte> frame, int resultOffset, int fieldCount, ChatApiException error)
+    {
+        ReleaseCancellation();
+        _completion.TrySetResult(new RawReply(Rid, frame.ToArray(), resultOffset, fieldCount, error));
+    }
 
-    public override void Fail(Exception exception) => _completion.TrySetException(exception);
+    public override void Fail(Exception exception)
+    {
+        ReleaseCancellation();
+        _completion.TrySetException(exception);
+    }
+
+    public override void Cancel(CancellationToken cancellationToken) => _completion.TrySetCanceled(cancellationToken);
 }

@@ -454,15 +454,39 @@ public sealed class ChatSocketReplyTests
     [Fact]
     public async Task A_request_with_no_reply_times_out_and_a_late_reply_is_reported_as_unexpected()
     {
-        await using var server = FakeChatServer.Start(new ChatSocketOptions { RequestTimeout = TimeSpan.FromMilliseconds(50) });
+        var clock = new ManualTimeProvider();
+        await using var server = FakeChatServer.Start(new ChatSocketOptions { RequestTimeout = TimeSpan.FromSeconds(10), TimeProvider = clock });
 
         Task<Group> get = server.Client.GetGroupAsync(Wire.GroupId);
         ReceivedRequest request = await server.ExpectRequestAsync(ChatOp.GetGroup);
+        clock.Advance(TimeSpan.FromSeconds(9));
+        Assert.False(get.IsCompleted);
+        clock.Advance(TimeSpan.FromSeconds(2));
         await Assert.ThrowsAsync<TimeoutException>(() => get.Within());
         await server.SendAsync(Wire.Reply(request.Rid, 1, (ref MessagePackWriter w) => Wire.Group(ref w, Wire.SampleGroup())));
 
         UnexpectedFramePush push = await server.Client.Pushes.NextPushAsync<UnexpectedFramePush>();
         Assert.Contains("no request is waiting", push.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Requests_answered_in_time_are_not_timed_out()
+    {
+        var clock = new ManualTimeProvider();
+        await using var server = FakeChatServer.Start(new ChatSocketOptions { RequestTimeout = TimeSpan.FromSeconds(10), TimeProvider = clock });
+
+        Task<long> first = server.Client.DeleteAsync(Wire.GroupId, 1);
+        ReceivedRequest request = await server.ExpectRequestAsync(ChatOp.Delete);
+        await server.SendAsync(Wire.Reply(request.Rid, 1, (ref MessagePackWriter w) => w.Write(5)));
+        Assert.Equal(5, await first.Within());
+        clock.Advance(TimeSpan.FromSeconds(30));
+
+        Task<long> second = server.Client.DeleteAsync(Wire.GroupId, 2);
+        request = await server.ExpectRequestAsync(ChatOp.Delete);
+        clock.Advance(TimeSpan.FromSeconds(5));
+        await server.SendAsync(Wire.Reply(request.Rid, 1, (ref MessagePackWriter w) => w.Write(6)));
+
+        Assert.Equal(6, await second.Within());
     }
 
     [Fact]
@@ -476,5 +500,17 @@ public sealed class ChatSocketReplyTests
         await cancel.CancelAsync();
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => get.Within());
+    }
+
+    [Fact]
+    public async Task A_request_with_an_already_cancelled_token_is_not_sent()
+    {
+        await using var server = FakeChatServer.Start();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(
+            () => server.Client.GetGroupAsync(Wire.GroupId, new CancellationToken(canceled: true)).Within());
+        await server.Client.TypingAsync(Wire.GroupId).Within();
+
+        Assert.Equal((int)ChatOp.Typing, (await server.ReceiveAsync())!.Op);
     }
 }
