@@ -343,6 +343,48 @@ public sealed class ReceiveTests
         await connection.DisposeAsync();
     }
 
+    [Fact]
+    public async Task Large_frame_streams_through_a_transport_that_buffers_less_than_the_frame()
+    {
+        // The transport holds at most 4 KiB unread: the payload must be consumed as it arrives, not buffered whole.
+        var (connection, context) = await WebSocketTestConnection.OpenAsync(serverReadPause: 4096);
+        byte[] payload = new byte[64 * 1024];
+        new Random(9).NextBytes(payload);
+        Task<WebSocketMessage> receiving = ReceiveAsync(connection);
+        await context.SendAsync(ClientFrames.Binary(payload)).WaitAsync(TestTimeouts.Default);
+        WebSocketMessage message = await receiving;
+        Assert.Equal(payload, message.Payload.ToArray());
+        await connection.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Cancelled_receive_leaves_the_connection_usable()
+    {
+        var (connection, context) = await WebSocketTestConnection.OpenAsync();
+        using (var cts = new CancellationTokenSource())
+        {
+            ValueTask<WebSocketMessage> pending = connection.ReceiveAsync(cts.Token);
+            await context.SendAsync(ClientFrames.Binary([1, 2], fin: false));
+            await cts.CancelAsync();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await pending);
+        }
+
+        await context.SendAsync(ClientFrames.Continuation([3]));
+        WebSocketMessage message = await ReceiveAsync(connection);
+        Assert.Equal(new byte[] { 1, 2, 3 }, message.Payload.ToArray());
+        await connection.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Message_with_exactly_the_maximum_fragments_is_accepted()
+    {
+        var (connection, context) = await WebSocketTestConnection.OpenAsync(new WebSocketOptions { MaxFragments = 4 });
+        byte[][] frames = [ClientFrames.Binary([1], fin: false), .. Enumerable.Range(0, 2).Select(_ => ClientFrames.Continuation([1], fin: false)), ClientFrames.Continuation([1])];
+        await context.SendAsync(ClientFrames.Concat(frames));
+        Assert.Equal(4, (await ReceiveAsync(connection)).Payload.Length);
+        await connection.DisposeAsync();
+    }
+
     internal static async Task WaitUntilAsync(Func<bool> condition)
     {
         DateTime deadline = DateTime.UtcNow + TestTimeouts.Default;

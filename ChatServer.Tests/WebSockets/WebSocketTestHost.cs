@@ -14,9 +14,12 @@ internal sealed class TestConnectionContext : ConnectionContext
     private readonly Pipe _toServer;
     private readonly Pipe _toClient;
 
-    public TestConnectionContext(long clientReadPause = 0)
+    public TestConnectionContext(long clientReadPause = 0, long serverReadPause = 0)
     {
-        _toServer = new Pipe(new PipeOptions(pauseWriterThreshold: 0, useSynchronizationContext: false));
+        _toServer = new Pipe(new PipeOptions(
+            pauseWriterThreshold: serverReadPause,
+            resumeWriterThreshold: serverReadPause == 0 ? 0 : serverReadPause / 2,
+            useSynchronizationContext: false));
         _toClient = new Pipe(new PipeOptions(
             pauseWriterThreshold: clientReadPause,
             resumeWriterThreshold: clientReadPause == 0 ? 0 : clientReadPause / 2,
@@ -314,9 +317,9 @@ internal static class WebSocketTestConnection
         "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: chat.v1\r\n\r\n";
 
     public static async Task<(WebSocketConnection Connection, TestConnectionContext Context)> OpenAsync(
-        WebSocketOptions? options = null, TimeProvider? time = null, long clientReadPause = 0)
+        WebSocketOptions? options = null, TimeProvider? time = null, long clientReadPause = 0, long serverReadPause = 0)
     {
-        var context = new TestConnectionContext(clientReadPause);
+        var context = new TestConnectionContext(clientReadPause, serverReadPause);
         await context.SendAsync(UpgradeRequest);
         // Read the response concurrently: with a small client-side pipe the 101 itself can push back.
         Task<string> response = context.ReadResponseHeadAsync();

@@ -83,6 +83,7 @@ internal sealed partial class WebSocketConnection
     }
 
     /// <summary>Reads until a complete message or the end. Caller holds _readLock. With discard, data is skipped and only Close returns.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<WebSocketMessage> ReadNextAsync(bool discard, CancellationToken cancellationToken)
     {
         while (true)
