@@ -129,6 +129,8 @@ public sealed partial class ChatSocket
                     }
 
                     return;
+                case PushFrame when _options.DiscardPushes:
+                    return; // not even decoded
                 case PushFrame:
                     int type = reader.ReadInt32();
                     ServerPush push = ReadPush(ref reader, type, count - 2, message);
@@ -220,7 +222,13 @@ public sealed partial class ChatSocket
         e is ChatProtocolException or MessagePackSerializationException or EndOfStreamException
             or OverflowException or InvalidOperationException or ArgumentException or FormatException;
 
-    private void Emit(ServerPush push) => _pushes.Writer.TryWrite(push);
+    private void Emit(ServerPush push)
+    {
+        if (!_options.DiscardPushes)
+        {
+            _pushes.Writer.TryWrite(push);
+        }
+    }
 
     private async Task OnClosedAsync(Exception? failure)
     {

@@ -31,6 +31,12 @@ public sealed class ChatSocketOptions
     /// </summary>
     public int MaxReceiveMessageBytes { get; init; } = 64 * 1024 * 1024;
 
+    /// <summary>
+    /// Drops pushes instead of queueing them on <see cref="ChatSocket.Pushes"/> (which is unbounded): for
+    /// load generators and bots that never read them. Replies are unaffected. Default false.
+    /// </summary>
+    public bool DiscardPushes { get; init; }
+
     /// <summary>The clock for request timeouts (tests pass a fake one).</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 

@@ -25,7 +25,7 @@ internal abstract class PendingRequest(uint rid)
 
     public abstract void Cancel(CancellationToken cancellationToken);
 
-    /// <summary>Makes <paramref name="cancellationToken"/> remove and cancel this request (no allocation when it cannot be cancelled).</summary>
+    /// <summary>Makes <paramref name="cancellationToken"/> remove and cancel this request (registers nothing when it cannot be cancelled).</summary>
     public void RegisterCancellation(ChatSocket owner, CancellationToken cancellationToken)
     {
         if (cancellationToken.CanBeCanceled)

@@ -2,7 +2,7 @@ using MessagePack;
 
 namespace ChatServer.Client;
 
-/// <summary>The result readers of the typed requests, cached as delegates (no allocation per request).</summary>
+/// <summary>The result readers of the typed requests, each delegate created once.</summary>
 internal static class Replies
 {
     public static readonly ReplyReader<bool> Empty = ReadEmpty;

@@ -161,4 +161,21 @@ public sealed class ChatSocketPushTests
 
         Assert.Equal(message, (await server.Client.Pushes.NextPushAsync<EventPush>()).Event);
     }
+
+    [Fact]
+    public async Task With_discard_pushes_only_replies_are_delivered()
+    {
+        await using var server = FakeChatServer.Start(new ChatSocketOptions { DiscardPushes = true });
+
+        Task<long> delete = server.Client.DeleteAsync(Wire.GroupId, 7);
+        ReceivedRequest request = await server.ExpectRequestAsync(ChatOp.Delete);
+        await server.SendAsync(Wire.Push(9, 0, (ref MessagePackWriter w) => { }));
+        await server.SendAsync(new byte[] { 0xC1 });
+        await server.SendAsync(Wire.Reply(request.Rid, 1, (ref MessagePackWriter w) => w.Write(8)));
+
+        Assert.Equal(8, await delete.Within());
+        await server.CloseAsync(ChatCloseCodes.Normal, "");
+        await server.Client.Closed.Within();
+        Assert.False(server.Client.Pushes.TryRead(out _));
+    }
 }
