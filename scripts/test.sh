@@ -29,7 +29,7 @@ count() { # adds the counts of one `dotnet test` log to the totals
 step() { echo; echo "=== $*"; }
 
 step "build"
-if ! dotnet build -c Release Chat.sln 2>&1 | tee "$ART/build.log" | tail -n 3; then :; fi
+if ! dotnet build -c Release -nodeReuse:false Chat.sln 2>&1 | tee "$ART/build.log" | tail -n 3; then :; fi
 if ! grep -q "Build succeeded" "$ART/build.log"; then
   echo "build failed"; echo "0 passed, 1 failed"; exit 1
 fi
