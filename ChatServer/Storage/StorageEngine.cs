@@ -110,12 +110,14 @@ internal sealed partial class StorageEngine : IAsyncDisposable
 
         _committer = Task.Run(RunCommitterAsync);
         _background = Task.Run(RunBackgroundAsync);
+        StartDrainer();
     }
 
     /// <summary>Appends <paramref name="entry"/> and returns when it is durable, applied and its callback has run.</summary>
     public Task CommitAsync(WalEntry entry)
     {
         if (_fault is { } fault) return Task.FromException(new StorageUnavailableException("the write-ahead log has failed", fault));
+        if (BacklogFull) return Task.FromException(new StorageUnavailableException("the PostgreSQL write-behind backlog has reached its disk budget"));
         if (!_queue.Writer.TryWrite(entry)) return Task.FromException(new StorageUnavailableException("the store is shutting down"));
         return entry.Durable;
     }
@@ -171,6 +173,14 @@ internal sealed partial class StorageEngine : IAsyncDisposable
         try
         {
             await _background;
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        try
+        {
+            await _drainer;
         }
         catch (OperationCanceledException)
         {
@@ -282,6 +292,7 @@ internal sealed partial class StorageEngine : IAsyncDisposable
 
             Interlocked.Exchange(ref _appliedUntil, _wal.TailAddress);
             Interlocked.Add(ref _entriesCommitted, batch.Count);
+            NoteCommit(_wal.TailAddress, batch.Count);
             foreach (var e in batch) e.Complete();
         }
     }
@@ -352,6 +363,9 @@ internal sealed partial class StorageEngine : IAsyncDisposable
 
         [LoggerMessage(6, LogLevel.Error, "Background storage work failed")]
         public static partial void BackgroundFailed(ILogger logger, Exception error);
+
+        [LoggerMessage(7, LogLevel.Warning, "PostgreSQL write-behind failed; the log keeps the backlog and the drain retries")]
+        public static partial void DrainFailed(ILogger logger, Exception error);
     }
 }
 

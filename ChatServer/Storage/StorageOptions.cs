@@ -27,6 +27,15 @@ internal sealed class StorageOptions
     /// <summary>FASTER's hash index (64 bytes per bucket of 7 entries): 16 MiB holds ~1.8 million keys without overflow.</summary>
     public long KvIndexBytes { get; init; } = 16L << 20;
 
+    /// <summary>With PostgreSQL: log bytes not yet drained past which changes are refused with unavailable (1 GiB).</summary>
+    public long BacklogBudgetBytes { get; init; } = 1L << 30;
+
+    /// <summary>With PostgreSQL: log entries per write-behind transaction (one binary COPY of their events).</summary>
+    public int DrainBatchEntries { get; init; } = 10_000;
+
+    /// <summary>With PostgreSQL: newest events per group kept in FASTER once drained (0 = keep all); older reads fall through.</summary>
+    public int HotEventsPerGroup { get; init; }
+
     /// <summary>Entries per group commit at most; FasterLog commits cost ~1 ms here, so batches amortise them.</summary>
     public int MaxCommitBatch { get; init; } = 4096;
 }
