@@ -15,15 +15,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
-count() { # adds the counts of one `dotnet test` log to the totals
-  local log=$1 line p f
-  line=$(grep -E '^(Passed|Failed)!' "$log" | tail -n 1)
-  if [[ -z "$line" ]]; then
-    echo "no test summary in $log" >&2; failed=$((failed + 1)); return
+count() { # adds the counts of one `dotnet test` log (its "Total tests" summary) to the totals
+  local log=$1 p f
+  if ! grep -qE '^Total tests: [0-9]+' "$log"; then
+    echo "no test summary in $log (the test run did not complete)" >&2; failed=$((failed + 1)); return
   fi
-  p=$(sed -E 's/.*Passed: *([0-9]+).*/\1/' <<<"$line")
-  f=$(sed -E 's/.*Failed: *([0-9]+).*/\1/' <<<"$line")
-  passed=$((passed + p)); failed=$((failed + f))
+  p=$(grep -E '^\s+Passed: [0-9]+\s*$' "$log" | tail -n 1 | grep -oE '[0-9]+' || true)
+  f=$(grep -E '^\s+Failed: [0-9]+\s*$' "$log" | tail -n 1 | grep -oE '[0-9]+' || true)
+  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
 }
 
 step() { echo; echo "=== $*"; }
@@ -36,7 +35,7 @@ fi
 
 step "unit and functional tests"
 dotnet test ChatServer.Tests/ChatServer.Tests.csproj -c Release --no-build \
-  --filter 'Category!=NativeSmoke' --logger 'console;verbosity=normal' 2>&1 | tee "$ART/tests.log" | grep -E '^\s*(Failed|Passed!|Failed!|Total tests)|\[FAIL\]' || true
+  --filter 'Category!=NativeSmoke' --logger 'console;verbosity=normal' 2>&1 | tee "$ART/tests.log" | grep -E '^\s*(Failed |Total tests|Passed:|Failed:)|\[FAIL\]' || true
 count "$ART/tests.log"
 
 step "Native-AOT publish (gate: no IL warning except the known library ones)"
@@ -62,7 +61,7 @@ else
   for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port_base/healthz" >/dev/null && break; sleep 0.1; done
   CHAT_NATIVE_HTTP="http://127.0.0.1:$port_base" CHAT_NATIVE_GATEWAY="ws://127.0.0.1:$((port_base + 1))" \
     dotnet test ChatServer.Tests/ChatServer.Tests.csproj -c Release --no-build \
-    --filter 'Category=NativeSmoke' --logger 'console;verbosity=normal' 2>&1 | tee "$ART/native-tests.log" | grep -E '^\s*(Failed|Passed!|Failed!)|\[FAIL\]' || true
+    --filter 'Category=NativeSmoke' --logger 'console;verbosity=normal' 2>&1 | tee "$ART/native-tests.log" | grep -E '^\s*(Failed |Total tests|Passed:|Failed:)|\[FAIL\]' || true
   count "$ART/native-tests.log"
   kill -TERM "$NATIVE_PID"; wait "$NATIVE_PID" 2>/dev/null; NATIVE_PID=
   rm -rf "$data"
