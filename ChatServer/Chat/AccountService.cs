@@ -54,7 +54,9 @@ internal sealed class AccountService
             if (_state.Usernames.ContainsKey(name)) return ChatError.Conflict("username is taken");
             var hash = await _hasher.HashAsync(password!);
             var user = new UserRecord(Guid.CreateVersion7(), name, displayName!, mobileNumber, hash, NowMs);
-            var entry = new WalEntry([new Mutation(StoreKeys.ForUser(user.Id), RecordCodec.Encode(user))], () =>
+            List<Mutation> mutations = [new Mutation(StoreKeys.ForUser(user.Id), RecordCodec.Encode(user))];
+            if (!await _store.WriteThroughAsync(mutations)) return ChatError.Conflict("username is taken");
+            var entry = new WalEntry(mutations, () =>
             {
                 _state.Users[user.Id] = new UserState(user);
                 _state.Usernames[user.Username] = user.Id;
@@ -80,7 +82,9 @@ internal sealed class AccountService
         var now = NowMs;
         var login = new LoginRecord(Guid.CreateVersion7(), user.Record.Id, TokenService.HashRefreshToken(refresh),
             now + (long)_authOptions.RefreshTokenLifetime.TotalMilliseconds, now, false, 0);
-        await _store.CommitAsync(new WalEntry([new Mutation(StoreKeys.ForLogin(login.Id), RecordCodec.Encode(login))], () =>
+        List<Mutation> mutations = [new Mutation(StoreKeys.ForLogin(login.Id), RecordCodec.Encode(login))];
+        await _store.WriteThroughAsync(mutations);
+        await _store.CommitAsync(new WalEntry(mutations, () =>
         {
             _state.Logins[login.Id] = login;
             _state.LoginsByRefreshHash[Convert.ToBase64String(login.RefreshTokenHash)] = login.Id;
@@ -107,7 +111,9 @@ internal sealed class AccountService
                 RefreshTokenHash = TokenService.HashRefreshToken(next),
                 RefreshExpiresAtMs = NowMs + (long)_authOptions.RefreshTokenLifetime.TotalMilliseconds,
             };
-            await _store.CommitAsync(new WalEntry([new Mutation(StoreKeys.ForLogin(login.Id), RecordCodec.Encode(updated))], () =>
+            List<Mutation> mutations = [new Mutation(StoreKeys.ForLogin(login.Id), RecordCodec.Encode(updated))];
+            await _store.WriteThroughAsync(mutations);
+            await _store.CommitAsync(new WalEntry(mutations, () =>
             {
                 _state.Logins[updated.Id] = updated;
                 _state.LoginsByRefreshHash.TryRemove(hashKey, out _);
@@ -139,6 +145,7 @@ internal sealed class AccountService
             if (revoked.Count == 0) return Unit.Value;
             var mutations = new List<Mutation>(revoked.Count);
             foreach (var r in revoked) mutations.Add(new Mutation(StoreKeys.ForLogin(r.Id), RecordCodec.Encode(r)));
+            await _store.WriteThroughAsync(mutations);
             await _store.CommitAsync(new WalEntry(mutations, () =>
             {
                 var ids = new List<Guid>(revoked.Count);

@@ -32,6 +32,12 @@ internal sealed class GroupState
     /// <summary>Seq of the newest durable event (visible to readers).</summary>
     public ulong LastSeq { get; set; }
 
+    /// <summary>
+    /// True when some of the group's events are known only to PostgreSQL (a node started on an empty or older
+    /// data directory): idempotent-send lookups that miss locally then ask PostgreSQL.
+    /// </summary>
+    public bool HistoryNotAllLocal { get; set; }
+
     /// <summary>Seq of the newest event handed to the log (≥ LastSeq). Guarded by <see cref="Gate"/>.</summary>
     public ulong AssignedSeq { get; set; }
 
@@ -83,8 +89,26 @@ internal sealed class ChatState
 
     public ConcurrentDictionary<string, Guid> LoginsByRefreshHash { get; } = new(StringComparer.Ordinal);
 
-    /// <summary>Visits one live store record during start-up.</summary>
+    /// <summary>
+    /// With PostgreSQL as the system of record, users, groups, members and logins come from it alone
+    /// (<see cref="LoadFromPostgres"/>); the local store still gives seqs and message events.
+    /// </summary>
+    public bool EntitiesFromPostgres { get; set; }
+
+    /// <summary>Visits one live record of the local store during start-up.</summary>
     public void Load(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
+    {
+        if (EntitiesFromPostgres && key[0] is StoreKeys.User or StoreKeys.Group or StoreKeys.Member or StoreKeys.Login) return;
+        LoadRecord(key, value, fromPostgres: false);
+    }
+
+    /// <summary>Visits one record loaded from PostgreSQL during start-up.</summary>
+    public void LoadFromPostgres(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value) => LoadRecord(key, value, fromPostgres: true);
+
+    /// <summary>A message event's seq known to PostgreSQL (for unread counts).</summary>
+    public void LoadMessageSeq(Guid groupId, ulong seq) => _pendingMessages.Add((groupId, seq));
+
+    private void LoadRecord(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, bool fromPostgres)
     {
         switch (key[0])
         {
@@ -100,7 +124,9 @@ internal sealed class ChatState
                 break;
             case StoreKeys.GroupSeq:
                 var seqState = Groups.GetOrAdd(StoreKeys.ReadGuid(key, 1), static id => new GroupState(new GroupRecord(id, "", "", false, Guid.Empty, 0)));
-                seqState.LastSeq = seqState.AssignedSeq = RecordCodec.DecodeUInt64(value);
+                var seq = RecordCodec.DecodeUInt64(value);
+                if (fromPostgres && seq > seqState.LastSeq) seqState.HistoryNotAllLocal = true;
+                if (seq > seqState.LastSeq) seqState.LastSeq = seqState.AssignedSeq = seq;
                 break;
             case StoreKeys.Member:
                 _pendingMembers.Add(RecordCodec.DecodeMember(value.ToArray()));
@@ -132,7 +158,15 @@ internal sealed class ChatState
         _pendingMessages.Sort();
         foreach (var (groupId, seq) in _pendingMessages)
         {
-            if (Groups.TryGetValue(groupId, out var g)) g.MessageSeqs.Add(seq);
+            if (!Groups.TryGetValue(groupId, out var g)) continue;
+            if (g.MessageSeqs.Count > 0 && g.MessageSeqs[^1] == seq) continue;
+            g.MessageSeqs.Add(seq);
+        }
+
+        foreach (var (id, g) in Groups)
+        {
+            // A seq record without its group record: the group's entity lives elsewhere (not in this system of record).
+            if (g.Record.OwnerId == Guid.Empty) Groups.TryRemove(id, out _);
         }
 
         _pendingMembers.Clear();

@@ -56,6 +56,7 @@ internal sealed partial class GroupService
             new(StoreKeys.ForMember(group.Id, caller), RecordCodec.Encode(member)),
         };
         AddEvent(mutations, ev);
+        await _store.WriteThroughAsync(mutations);
         await _store.CommitAsync(new WalEntry(mutations, () =>
         {
             lock (state)
@@ -247,6 +248,7 @@ internal sealed partial class GroupService
             var ev = NewEvent(g, EventKinds.GroupUpdated, caller);
             var mutations = new List<Mutation> { new(StoreKeys.ForGroup(g.Record.Id), RecordCodec.Encode(updated)) };
             AddEvent(mutations, ev);
+            await WriteThroughAsync(g, mutations, ev.Seq - 1);
             await _store.CommitAsync(new WalEntry(mutations, () =>
             {
                 lock (g)
@@ -301,6 +303,7 @@ internal sealed partial class GroupService
 
             foreach (var m in changed) mutations.Add(new Mutation(StoreKeys.ForMember(g.Record.Id, m.UserId), RecordCodec.Encode(WithReadSeq(g, m))));
             foreach (var ev in events) AddEvent(mutations, ev);
+            await WriteThroughAsync(g, mutations, events[0].Seq - 1);
             await _store.CommitAsync(new WalEntry(mutations, () =>
             {
                 lock (g)
@@ -325,9 +328,10 @@ internal sealed partial class GroupService
         var now = NowMs;
         var ev = NewEvent(g, EventKinds.MemberJoined, userId, by: by);
         var member = new MemberRecord(g.Record.Id, userId, Roles.Member, now, ev.Seq);
-        g.ReadPositions[userId] = ev.Seq;
         var mutations = new List<Mutation> { new(StoreKeys.ForMember(g.Record.Id, userId), RecordCodec.Encode(member)) };
         AddEvent(mutations, ev);
+        await WriteThroughAsync(g, mutations, ev.Seq - 1);
+        g.ReadPositions[userId] = ev.Seq;
         var user = _state.Users[userId];
         await _store.CommitAsync(new WalEntry(mutations, () =>
         {
@@ -347,9 +351,10 @@ internal sealed partial class GroupService
     private async Task RemoveMemberLockedAsync(GroupState g, Guid userId, Guid? by)
     {
         var ev = NewEvent(g, EventKinds.MemberLeft, userId, by: by);
-        g.ReadPositions.Remove(userId);
         var mutations = new List<Mutation> { new(StoreKeys.ForMember(g.Record.Id, userId), null) };
         AddEvent(mutations, ev);
+        await WriteThroughAsync(g, mutations, ev.Seq - 1);
+        g.ReadPositions.Remove(userId);
         var user = _state.Users[userId];
         await _store.CommitAsync(new WalEntry(mutations, () =>
         {
@@ -364,6 +369,20 @@ internal sealed partial class GroupService
             lock (user) user.Groups.Remove(g.Record.Id);
             _events.MemberRemoved(g, userId);
         }));
+    }
+
+    /// <summary>Writes a group change through to PostgreSQL (when configured); on failure gives its seqs back.</summary>
+    private async Task WriteThroughAsync(GroupState g, List<Mutation> mutations, ulong seqBefore)
+    {
+        try
+        {
+            await _store.WriteThroughAsync(mutations);
+        }
+        catch
+        {
+            g.AssignedSeq = seqBefore;
+            throw;
+        }
     }
 
     private EventRecord NewEvent(GroupState g, byte kind, Guid actor, string? clientMsgId = null, string? body = null, ulong? target = null, Guid? by = null)

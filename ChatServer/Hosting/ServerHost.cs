@@ -3,6 +3,7 @@ using ChatServer.Chat;
 using ChatServer.Gateway;
 using ChatServer.Http;
 using ChatServer.Storage;
+using ChatServer.Storage.Postgres;
 using Microsoft.AspNetCore.Connections;
 
 namespace ChatServer.Hosting;
@@ -82,16 +83,49 @@ internal static class ServerHost
         services.AddHostedService<StorageLifetime>();
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default));
 
+        if (options.PostgresConnectionString is { } pgConnection)
+        {
+            services.AddSingleton(sp => new PgDatabase(pgConnection, sp.GetRequiredService<ILogger<PgDatabase>>()));
+        }
+
         var app = builder.Build();
         Directory.CreateDirectory(Path.GetFullPath(options.Storage.DataDirectory));
         var state = app.Services.GetRequiredService<ChatState>();
-        app.Services.GetRequiredService<StorageEngine>().Open(state.Load);
+        var store = app.Services.GetRequiredService<StorageEngine>();
+        var pg = app.Services.GetService<PgDatabase>();
+        if (pg is not null)
+        {
+            PrepareAsync(pg).GetAwaiter().GetResult();
+            store.AttachPostgres(pg);
+            state.EntitiesFromPostgres = true;
+        }
+
+        store.Open(state.Load);
+        pg?.LoadAsync(state.LoadFromPostgres, state.LoadMessageSeq).GetAwaiter().GetResult();
         state.FinishLoad();
         var registry = app.Services.GetRequiredService<SessionRegistry>();
         app.Services.GetRequiredService<AccountService>().Attach(registry);
         app.Services.GetRequiredService<GroupService>().Attach(registry);
         ApiEndpoints.Map(app);
         return app;
+    }
+
+    /// <summary>Waits (up to a minute) for PostgreSQL, then applies the migrations.</summary>
+    private static async Task PrepareAsync(PgDatabase pg)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (true)
+        {
+            try
+            {
+                await pg.MigrateAsync();
+                return;
+            }
+            catch (Exception ex) when (ex is Npgsql.NpgsqlException && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(500);
+            }
+        }
     }
 }
 

@@ -138,6 +138,9 @@ internal sealed class ServerOptions
                 CheckpointInterval = TimeSpan.FromSeconds(r.Int("Storage:CheckpointIntervalSeconds", 60, 1, 86_400)),
                 KvMemoryBytes = (long)r.Int("Storage:KvMemoryMiB", 256, 16, 1 << 20) << 20,
                 KvIndexBytes = (long)r.Int("Storage:KvIndexMiB", 16, 1, 1 << 16) << 20,
+                BacklogBudgetBytes = (long)r.Int("Postgres:BacklogBudgetMiB", 1024, 1, 1 << 22) << 20,
+                DrainBatchEntries = r.Int("Postgres:DrainBatchEntries", 10_000, 1, 1_000_000),
+                HotEventsPerGroup = r.Int("Postgres:HotEventsPerGroup", 0, 0, 100_000_000),
             },
             Auth = new AuthOptions
             {
@@ -189,7 +192,7 @@ internal sealed class ServerOptions
         sb.Append(CultureInfo.InvariantCulture, $"  \"Storage\": {{ \"DataDirectory\": \"{Storage.DataDirectory}\", \"Durability\": \"{Storage.Durability.ToString().ToLowerInvariant()}\", \"CheckpointIntervalSeconds\": {(int)Storage.CheckpointInterval.TotalSeconds}, \"KvMemoryMiB\": {Storage.KvMemoryBytes >> 20}, \"KvIndexMiB\": {Storage.KvIndexBytes >> 20} }},\n");
         sb.Append(CultureInfo.InvariantCulture, $"  \"Auth\": {{ \"SigningKey\": {(Auth.SigningKey is null ? "null" : "\"(set)\"")}, \"AccessTokenSeconds\": {(int)Auth.AccessTokenLifetime.TotalSeconds}, \"RefreshTokenDays\": {(int)Auth.RefreshTokenLifetime.TotalDays}, \"Argon2MemoryKiB\": {Auth.Argon2MemoryKiB}, \"Argon2Iterations\": {Auth.Argon2Iterations}, \"Argon2Parallelism\": {Auth.Argon2Parallelism}, \"MaxConcurrentHashes\": {Auth.MaxConcurrentHashes}, \"Issuer\": \"{Auth.Issuer}\", \"Audience\": \"{Auth.Audience}\" }},\n");
         sb.Append(CultureInfo.InvariantCulture, $"  \"Chat\": {{ \"MaxBodyBytes\": {Chat.MaxBodyBytes}, \"SendRatePerSecond\": {Chat.SendRatePerSecond}, \"SendBurst\": {Chat.SendBurst}, \"FanoutLimit\": {Chat.FanoutLimit}, \"ResumeLimit\": {Chat.ResumeLimit}, \"TypingIntervalMs\": {(int)Chat.TypingInterval.TotalMilliseconds} }},\n");
-        sb.Append(CultureInfo.InvariantCulture, $"  \"Postgres\": {{ \"ConnectionString\": {(PostgresConnectionString is null ? "null" : "\"(set)\"")} }}\n");
+        sb.Append(CultureInfo.InvariantCulture, $"  \"Postgres\": {{ \"ConnectionString\": {(PostgresConnectionString is null ? "null" : "\"(set)\"")}, \"BacklogBudgetMiB\": {Storage.BacklogBudgetBytes >> 20}, \"DrainBatchEntries\": {Storage.DrainBatchEntries}, \"HotEventsPerGroup\": {Storage.HotEventsPerGroup} }}\n");
         sb.Append('}');
         return sb.ToString();
     }

@@ -62,6 +62,25 @@ internal sealed partial class StorageEngine
         TruncateLimit = 0;
     }
 
+    /// <summary>
+    /// Write-through of a rare change (users, groups, members, logins and their events): committed in
+    /// PostgreSQL before the log, so an acknowledged change is in the system of record. Returns false when
+    /// PostgreSQL rejects it as a duplicate username. Without PostgreSQL it does nothing.
+    /// </summary>
+    public async Task<bool> WriteThroughAsync(List<Mutation> mutations)
+    {
+        if (_pg is null) return true;
+        if (BacklogFull) throw new StorageUnavailableException("the PostgreSQL write-behind backlog has reached its disk budget");
+        try
+        {
+            return await _pg.WriteThroughAsync(mutations);
+        }
+        catch (Exception ex) when (ex is Npgsql.NpgsqlException or TimeoutException)
+        {
+            throw new StorageUnavailableException("PostgreSQL is unavailable", ex);
+        }
+    }
+
     private void NoteCommit(long address, long entries)
     {
         if (_pg is null) return;
