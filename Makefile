@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CONFIG ?= config/chatserver.json
 SCENARIO ?= fanout
 
-.PHONY: run test build publish bench clean
+.PHONY: run test build publish bench load clean
 
 ## Start the server in embedded mode (no other service needed) on 127.0.0.1:8080 (HTTP) and :8081 (WebSocket).
 run:
@@ -24,6 +24,11 @@ publish:
 ## BenchmarkDotNet suite (all benchmarks; pass FILTER='*FrameBuilder*' to narrow).
 bench:
 	dotnet run -c Release --project ChatServer.Bench -- --filter '$(or $(FILTER),*)'
+
+## Load scenario against the native binary (make publish first): SCENARIO=connect|fanout|large-group|send|history|reconnect-storm|login-storm, ARGS='--duration 60 ...'.
+load:
+	dotnet build -c Release load/ChatLoad.csproj
+	./load/bin/Release/net10.0/chatload --scenario $(SCENARIO) --server ./publish/chatserver $(ARGS)
 
 clean:
 	rm -rf */bin */obj publish artifacts

@@ -61,6 +61,7 @@ internal static class Program
 /// <summary>Setup, the server's lifecycle, the shares, the phases of a scenario and the report.</summary>
 internal sealed class Coordinator(LoadOptions o, string[] args)
 {
+    private static readonly JsonSerializerOptions s_json = new() { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
     private readonly Dictionary<string, object> _report = [];
     private readonly List<(string Name, string Value)> _rows = [];
 
@@ -191,7 +192,8 @@ internal sealed class Coordinator(LoadOptions o, string[] args)
         long delivered = results.Sum(r => r.Counters.Delivered), errors = results.Sum(r => r.Counters.Errors);
         long dups = results.Sum(r => r.Duplicates), holes = results.Sum(r => r.Holes), gaps = results.Sum(r => r.Gaps);
         double toolCpu = parentCpu + (o.Workers > 1 ? results.Sum(r => r.Counters.CpuSeconds) : 0);
-        double seconds = Math.Max(o.DurationSeconds, 0.001);
+        // Rates are over the whole phase (sending plus draining until the last reply or delivery), never the nominal duration.
+        double seconds = Math.Max(_report.TryGetValue("phaseSeconds", out var phase) ? (double)phase : o.DurationSeconds, 0.001);
         Row("errors / unexpected closes", $"{errors} / {results.Sum(r => r.UnexpectedCloses)}" + (results.Select(r => r.LastError).FirstOrDefault(e => e is not null) is { } le ? $" (last: {le})" : ""));
         _report["errors"] = errors;
         switch (o.Scenario)
@@ -260,7 +262,7 @@ internal sealed class Coordinator(LoadOptions o, string[] args)
                 break;
         }
 
-        Row("load tool CPU", $"{toolCpu:F1} s ({toolCpu / Math.Max(_report.TryGetValue("phaseSeconds", out var p) ? (double)p : 1, 0.001) * 100:F0}% of one core over the phase, all client processes)");
+        Row("load tool CPU", $"{toolCpu:F1} s in all (setup excluded), all client processes");
         _report["toolCpuSeconds"] = Math.Round(toolCpu, 1);
     }
 
@@ -384,7 +386,7 @@ internal sealed class Coordinator(LoadOptions o, string[] args)
             ["groups"] = o.Groups, ["members"] = o.Members, ["online"] = o.Online, ["rate"] = o.Rate, ["duration"] = o.DurationSeconds,
             ["inflight"] = o.InFlight, ["workers"] = o.Workers, ["logins"] = o.Logins,
         };
-        Console.WriteLine(JsonSerializer.Serialize(_report));
+        Console.WriteLine(JsonSerializer.Serialize(_report, s_json));
     }
 
     private static void Load(HistogramBase h, long[][] values)

@@ -27,7 +27,7 @@ internal sealed class Setup : IDisposable
 
     public ChatHttpClient NewClient(string? token = null) => new(_http, _base) { AccessToken = token };
 
-    public string Username(int i) => _prefix + i.ToString(CultureInfo.InvariantCulture);
+    public string Username(int i) => _prefix + "load" + i.ToString("D6", CultureInfo.InvariantCulture);
 
     /// <summary>Registers users 0..count-1; returns their ids.</summary>
     public async Task<Guid[]> RegisterAsync(int count)
