@@ -21,6 +21,19 @@ internal sealed class ServerProcess : IAsyncDisposable
     /// <summary>Starts the binary with the tool's listeners and data directory plus extra flags; waits for /healthz.</summary>
     public static async Task<ServerProcess> StartAsync(LoadOptions o, IEnumerable<string> extra, string logName)
     {
+        foreach (var endpoint in new[] { o.Http, o.Gateway })
+        {
+            using var probe = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+            try
+            {
+                await probe.ConnectAsync(endpoint).ConfigureAwait(false);
+                throw new InvalidOperationException($"{endpoint} is already in use (another server still running?); the tool starts its own");
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+            }
+        }
+
         var psi = new ProcessStartInfo(o.ServerPath)
         {
             RedirectStandardOutput = true,
