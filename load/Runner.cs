@@ -348,7 +348,9 @@ internal sealed class Runner : IWsHandler
 
     public Snapshot Snap() => new(
         Volatile.Read(ref _connected), Interlocked.Read(ref _sent), Interlocked.Read(ref _acked), Interlocked.Read(ref _delivered),
-        Interlocked.Read(ref _errors), Latency.TotalCount == 0 ? 0 : Latency.GetValueAtPercentile(99), ProcStats.OwnCpuSeconds());
+        Interlocked.Read(ref _errors), P99(Latency.TotalCount > 0 ? Latency : AckLatency), ProcStats.OwnCpuSeconds());
+
+    private static long P99(HistogramBase h) => h.TotalCount == 0 ? 0 : h.GetValueAtPercentile(99);
 
     public WorkerResult Result(double syncedMs) => new(
         Snap(), Interlocked.Read(ref _duplicates), Interlocked.Read(ref _holes), Interlocked.Read(ref _gaps),
