@@ -33,9 +33,9 @@ internal sealed partial class GroupService
             {
                 pending = inFlight;
             }
-            else if (_store.Read(StoreKeys.ForDedup(groupId, caller, clientMsgId!)) is { } seqBytes)
+            else if (FindFirstSend(g, caller, clientMsgId!) is { } firstSeq)
             {
-                var first = ReadEvent(groupId, RecordCodec.DecodeUInt64(seqBytes));
+                var first = ReadEvent(groupId, firstSeq);
                 return first is null ? ChatError.Internal("the first send of this clientMsgId is missing") : new SendOutcome(first.Seq, first.Id, first.AtMs, true);
             }
             else
@@ -156,11 +156,7 @@ internal sealed partial class GroupService
     public List<EventRecord> ReadAfter(GroupState g, ulong after, ulong upTo)
     {
         var list = new List<EventRecord>((int)Math.Min(upTo - Math.Min(after, upTo), 1024));
-        for (var seq = after + 1; seq <= upTo; seq++)
-        {
-            if (CurrentState(ReadEvent(g.Record.Id, seq)) is { } ev) list.Add(ev);
-        }
-
+        if (upTo > after) ReadInto(list, g.Record.Id, after + 1, upTo);
         return list;
     }
 
@@ -303,16 +299,56 @@ internal sealed partial class GroupService
         var bottom = top > (ulong)limit ? top - (ulong)limit + 1 : 1;
         var list = new List<EventRecord>(limit);
         if (top == 0) return (list, false);
-        for (var seq = bottom; seq <= top; seq++)
-        {
-            if (CurrentState(ReadEvent(g.Record.Id, seq)) is { } ev) list.Add(ev);
-        }
-
+        ReadInto(list, g.Record.Id, bottom, top);
         return (list, bottom > 1);
     }
 
+    /// <summary>One event: from FASTER, or from PostgreSQL when it fell out of the hot window (or was never local).</summary>
     public EventRecord? ReadEvent(Guid groupId, ulong seq)
-        => _store.Read(StoreKeys.ForEvent(groupId, seq)) is { } bytes ? RecordCodec.DecodeEvent(bytes) : null;
+    {
+        if (_store.Read(StoreKeys.ForEvent(groupId, seq)) is { } bytes) return RecordCodec.DecodeEvent(bytes);
+        if (!_store.HasPostgres) return null;
+        var fromPg = _store.ReadEventsFromPostgres(groupId, seq, seq);
+        return fromPg.Count == 1 ? fromPg[0] : null;
+    }
+
+    /// <summary>The seq of the first send of (sender, clientMsgId): the local dedup key, else PostgreSQL for history that is not all local.</summary>
+    private ulong? FindFirstSend(GroupState g, Guid sender, string clientMsgId)
+    {
+        if (_store.Read(StoreKeys.ForDedup(g.Record.Id, sender, clientMsgId)) is { } seqBytes) return RecordCodec.DecodeUInt64(seqBytes);
+        return g.HistoryNotAllLocal ? _store.FindClientMessageInPostgres(g.Record.Id, sender, clientMsgId) : null;
+    }
+
+    /// <summary>Appends the events [from, to] in current state: FASTER first, one PostgreSQL query for the ones it lacks.</summary>
+    private void ReadInto(List<EventRecord> list, Guid groupId, ulong from, ulong to)
+    {
+        var start = list.Count;
+        HashSet<ulong>? missing = null;
+        for (var seq = from; seq <= to; seq++)
+        {
+            if (_store.Read(StoreKeys.ForEvent(groupId, seq)) is { } bytes) list.Add(RecordCodec.DecodeEvent(bytes));
+            else if (_store.HasPostgres) (missing ??= new HashSet<ulong>()).Add(seq);
+        }
+
+        if (missing is not null)
+        {
+            foreach (var ev in _store.ReadEventsFromPostgres(groupId, missing.Min(), missing.Max()))
+            {
+                if (missing.Contains(ev.Seq)) list.Add(ev);
+            }
+
+            list.Sort(start, list.Count - start, EventSeqOrder.Instance);
+        }
+
+        for (var i = start; i < list.Count; i++) list[i] = CurrentState(list[i])!;
+    }
+
+    private sealed class EventSeqOrder : IComparer<EventRecord>
+    {
+        public static readonly EventSeqOrder Instance = new();
+
+        public int Compare(EventRecord? x, EventRecord? y) => x!.Seq.CompareTo(y!.Seq);
+    }
 
     /// <summary>An edit of a deleted message shows an empty body (PROTOCOL.md §3 Current state).</summary>
     public EventRecord? CurrentState(EventRecord? ev)

@@ -81,6 +81,34 @@ internal sealed partial class StorageEngine
         }
     }
 
+    /// <summary>Events of a group that FASTER no longer (or never) held, from PostgreSQL; empty without it.</summary>
+    public List<EventRecord> ReadEventsFromPostgres(Guid groupId, ulong from, ulong to)
+    {
+        if (_pg is null || from > to) return [];
+        try
+        {
+            return _pg.ReadEvents(groupId, from, to);
+        }
+        catch (Exception ex) when (ex is Npgsql.NpgsqlException or TimeoutException)
+        {
+            throw new StorageUnavailableException("PostgreSQL is unavailable", ex);
+        }
+    }
+
+    /// <summary>The seq of a message by (group, sender, clientMsgId) in PostgreSQL, or null.</summary>
+    public ulong? FindClientMessageInPostgres(Guid groupId, Guid senderId, string clientMsgId)
+    {
+        if (_pg is null) return null;
+        try
+        {
+            return _pg.FindClientMessage(groupId, senderId, clientMsgId);
+        }
+        catch (Exception ex) when (ex is Npgsql.NpgsqlException or TimeoutException)
+        {
+            throw new StorageUnavailableException("PostgreSQL is unavailable", ex);
+        }
+    }
+
     private void NoteCommit(long address, long entries)
     {
         if (_pg is null) return;

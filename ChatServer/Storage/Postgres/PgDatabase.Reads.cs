@@ -4,6 +4,31 @@ namespace ChatServer.Storage.Postgres;
 
 internal sealed partial class PgDatabase
 {
+    /// <summary>Synchronous form of <see cref="ReadEventsAsync"/> for the rare reads that miss FASTER inside a synchronous service call.</summary>
+    public List<EventRecord> ReadEvents(Guid groupId, ulong from, ulong to)
+    {
+        using var cmd = _source.CreateCommand(
+            "SELECT group_id, seq, id, kind, actor_id, at, client_msg_id, body, target_seq, edited_at, deleted, by_user_id " +
+            "FROM group_events WHERE group_id = $1 AND seq BETWEEN $2 AND $3 ORDER BY seq");
+        cmd.Parameters.AddWithValue(groupId);
+        cmd.Parameters.AddWithValue((long)from);
+        cmd.Parameters.AddWithValue((long)to);
+        var list = new List<EventRecord>();
+        using var r = cmd.ExecuteReader();
+        while (r.Read()) list.Add(ReadEvent(r));
+        return list;
+    }
+
+    /// <summary>Synchronous form of <see cref="FindClientMessageAsync"/>.</summary>
+    public ulong? FindClientMessage(Guid groupId, Guid actorId, string clientMsgId)
+    {
+        using var cmd = _source.CreateCommand("SELECT seq FROM group_events WHERE group_id = $1 AND actor_id = $2 AND client_msg_id = $3");
+        cmd.Parameters.AddWithValue(groupId);
+        cmd.Parameters.AddWithValue(actorId);
+        cmd.Parameters.AddWithValue(clientMsgId);
+        return cmd.ExecuteScalar() is long l ? (ulong)l : null;
+    }
+
     /// <summary>Events of one group with seq in [from, to], ascending (reads that fall through FASTER's hot window).</summary>
     public async Task<List<EventRecord>> ReadEventsAsync(Guid groupId, ulong from, ulong to, CancellationToken ct = default)
     {
