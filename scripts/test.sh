@@ -10,10 +10,33 @@ rm -rf "$ART"; mkdir -p "$ART"
 passed=0; failed=0
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
+PGBIN=""; PGDIR=""
 cleanup() {
   if [[ -n "${NATIVE_PID:-}" ]]; then kill "$NATIVE_PID" 2>/dev/null || true; fi
+  if [[ -n "$PGDIR" && -d "$PGDIR/pg" ]]; then
+    su postgres -c "$PGBIN/pg_ctl -D $PGDIR/pg -m fast -w stop" >/dev/null 2>&1 || true
+    rm -rf "$PGDIR"
+  fi
 }
 trap cleanup EXIT
+
+# PostgreSQL for the integration tests: a private cluster on a free loopback port, stopped on exit.
+start_postgres() {
+  PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+  if [[ -z "$PGBIN" || ! -x "$PGBIN/initdb" ]]; then
+    echo "installing PostgreSQL from the OS packages"
+    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+    PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+  fi
+  PGDIR=$(mktemp -d); chown postgres "$PGDIR"
+  PGPORT=$((30000 + RANDOM % 10000))
+  su postgres -c "$PGBIN/initdb -D $PGDIR/pg -U postgres --auth-local=trust --auth-host=scram-sha-256 -E UTF8 --no-sync" >/dev/null
+  su postgres -c "$PGBIN/pg_ctl -D $PGDIR/pg -l $PGDIR/pg.log -o '-p $PGPORT -k $PGDIR -c listen_addresses=127.0.0.1 -c fsync=off' -w start" >/dev/null
+  su postgres -c "psql -h $PGDIR -p $PGPORT -q -c \"CREATE ROLE chat LOGIN CREATEDB PASSWORD 'chat'\" -c 'CREATE DATABASE chat OWNER chat'" >/dev/null
+  export CHAT_TEST_POSTGRES="Host=127.0.0.1;Port=$PGPORT;Username=chat;Password=chat;Database=chat;Pooling=true"
+  export CHAT_TEST_PGBIN="$PGBIN" CHAT_TEST_PGDATA="$PGDIR/pg" CHAT_TEST_PGPORT="$PGPORT" CHAT_TEST_PGSOCKET="$PGDIR"
+  echo "PostgreSQL $("$PGBIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$PGPORT"
+}
 
 count() { # adds the counts of one `dotnet test` log (its "Total tests" summary) to the totals
   local log=$1 p f
@@ -33,7 +56,10 @@ if ! grep -q "Build succeeded" "$ART/build.log"; then
   echo "build failed"; echo "0 passed, 1 failed"; exit 1
 fi
 
-step "unit and functional tests"
+step "services"
+start_postgres
+
+step "unit, functional and integration tests"
 dotnet test ChatServer.Tests/ChatServer.Tests.csproj -c Release --no-build \
   --filter 'Category!=NativeSmoke' --logger 'console;verbosity=normal' 2>&1 | tee "$ART/tests.log" | grep -E '^\s*(Failed |Total tests|Passed:|Failed:)|\[FAIL\]' || true
 count "$ART/tests.log"

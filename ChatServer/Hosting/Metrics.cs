@@ -62,6 +62,15 @@ internal sealed class Metrics
         Counter(sb, "chat_wal_entries_total", "Write-ahead log entries committed.", _store.EntriesCommitted);
         Counter(sb, "chat_wal_commits_total", "Write-ahead log group commits (fsyncs).", _store.Commits);
         Gauge(sb, "chat_wal_bytes", "Bytes held by the write-ahead log (not yet truncated).", _store.WalBytes);
+        if (_store.HasPostgres)
+        {
+            Gauge(sb, "chat_postgres_up", "1 when the last write-behind to PostgreSQL succeeded.", _store.PostgresHealthy ? 1 : 0);
+            Gauge(sb, "chat_postgres_backlog_events", "Log entries acknowledged but not yet in PostgreSQL.", _store.BacklogEntries);
+            Gauge(sb, "chat_postgres_backlog_bytes", "Log bytes not yet in PostgreSQL (refused past Postgres:BacklogBudgetMiB).", _store.BacklogBytes);
+            sb.Append(CultureInfo.InvariantCulture, $"# HELP chat_postgres_backlog_seconds Age of the oldest acknowledged change PostgreSQL does not hold yet.\n# TYPE chat_postgres_backlog_seconds gauge\nchat_postgres_backlog_seconds {_store.BacklogSeconds}\n");
+            Counter(sb, "chat_postgres_drain_errors_total", "Failed write-behind attempts (each is retried).", _store.DrainErrors);
+        }
+
         Gauge(sb, "chat_process_memory_bytes", "Working set of the process.", Environment.WorkingSet);
         Gauge(sb, "chat_gc_heap_bytes", "Managed heap size.", GC.GetTotalMemory(false));
         sb.Append("# HELP chat_fanout_duration_ms Time to hand one event to every online member session.\n# TYPE chat_fanout_duration_ms histogram\n");

@@ -254,9 +254,12 @@ internal static partial class ApiEndpoints
     private static Task ReadyAsync(HttpContext ctx)
     {
         var store = ctx.RequestServices.GetRequiredService<Storage.StorageEngine>();
-        var ready = !store.IsFaulted;
-        ctx.Response.StatusCode = ready ? 200 : 503;
-        return ctx.Response.WriteAsJsonAsync(new HealthDto(ready ? "ready" : "write-ahead log failed"), ApiJsonContext.Default.HealthDto);
+        var status = store.IsFaulted ? "write-ahead log failed"
+            : store.BacklogFull ? "degraded: PostgreSQL backlog at its disk budget, changes refused"
+            : store.HasPostgres && !store.PostgresHealthy ? "degraded: PostgreSQL unreachable, changes kept in the log"
+            : "ready";
+        ctx.Response.StatusCode = status == "ready" ? 200 : 503;
+        return ctx.Response.WriteAsJsonAsync(new HealthDto(status), ApiJsonContext.Default.HealthDto);
     }
 
     private static Task MetricsAsync(HttpContext ctx)

@@ -1,0 +1,262 @@
+using ChatServer.Client;
+using ChatServer.Tests.Support;
+
+namespace ChatServer.Tests.Postgres;
+
+/// <summary>PostgreSQL as the system of record: write-through, write-behind from the log, fall-through reads, cold start.</summary>
+[Collection("postgres")]
+public sealed class PostgresSystemOfRecordTests
+{
+    private static readonly string[] HostileBodies =
+    [
+        "it's \"quoted\" and 'single' -- ; DROP TABLE users;",
+        "back\\slash \\n not a newline \\\\ and \\x00 text",
+        "emoji 🎉👩‍👩‍👧‍👦 and astral 𝄞",
+        "RTL \u200f\u202eעברית\u202c and mixed العربية",
+        "tab\tnewline\nCR\r end",
+        "zero width \u200b\u200c\u200d joiners",
+    ];
+
+    private static Dictionary<string, string?> Settings(PostgresDatabase db, Dictionary<string, string?>? extra = null)
+    {
+        var s = new Dictionary<string, string?> { ["Postgres:ConnectionString"] = db.ConnectionString };
+        if (extra is not null)
+        {
+            foreach (var (k, v) in extra) s[k] = v;
+        }
+
+        return s;
+    }
+
+    private static Task WaitForDrainAsync(PostgresDatabase db, Guid groupId, long lastSeq)
+        => PostgresDatabase.WaitUntilAsync(
+            async () => await db.ScalarAsync($"SELECT count(*) FROM group_events WHERE group_id = '{groupId}'") == lastSeq,
+            TimeSpan.FromSeconds(30), $"{lastSeq} events of {groupId} in PostgreSQL");
+
+    [Fact]
+    public async Task Everything_sent_is_in_postgres_after_drain_byte_exact_including_hostile_text()
+    {
+        await using var db = await PostgresDatabase.CreateAsync();
+        await using var server = await TestServer.StartAsync(Settings(db));
+        var alice = await server.NewUserAsync("alice");
+        var group = await alice.Http.CreateGroupAsync("hostile", "desc 'with' \"quotes\" \\ 🎉");
+        var acked = new List<(long Seq, string Body)>();
+        for (var i = 0; i < HostileBodies.Length; i++)
+        {
+            var (result, _) = await alice.Http.SendAsync(group.GroupId, $"h-{i}", HostileBodies[i]);
+            acked.Add((result.Seq, HostileBodies[i]));
+        }
+
+        await WaitForDrainAsync(db, group.GroupId, acked[^1].Seq);
+        foreach (var (seq, body) in acked)
+        {
+            var rows = await db.RowsAsync($"SELECT body, kind FROM group_events WHERE group_id = '{group.GroupId}' AND seq = {seq}");
+            Assert.Single(rows);
+            Assert.Equal(body, (string)rows[0][0]!);
+            Assert.Equal((short)1, (short)rows[0][1]!);
+        }
+
+        var description = await db.RowsAsync($"SELECT description FROM groups WHERE id = '{group.GroupId}'");
+        Assert.Equal("desc 'with' \"quotes\" \\ 🎉", (string)description[0][0]!);
+
+        var nul = await Assert.ThrowsAsync<ChatApiException>(() => alice.Http.SendAsync(group.GroupId, "nul", "a\0b"));
+        Assert.Equal("invalid_argument", nul.Code);
+    }
+
+    [Fact]
+    public async Task Registration_and_membership_are_written_through_before_the_reply()
+    {
+        await using var db = await PostgresDatabase.CreateAsync();
+        await using var server = await TestServer.StartAsync(Settings(db));
+        var alice = await server.NewUserAsync("alice");
+        var bob = await server.NewUserAsync("bob");
+        Assert.Equal(1, await db.ScalarAsync($"SELECT count(*) FROM users WHERE id = '{alice.Id}'"));
+        Assert.Equal(1, await db.ScalarAsync($"SELECT count(*) FROM logins WHERE user_id = '{alice.Id}'"));
+
+        var group = await alice.Http.CreateGroupAsync("team");
+        await alice.Http.AddMemberAsync(group.GroupId, bob.Id);
+        await alice.Http.SetRoleAsync(group.GroupId, bob.Id, "admin");
+        Assert.Equal(2, await db.ScalarAsync($"SELECT count(*) FROM group_members WHERE group_id = '{group.GroupId}'"));
+        Assert.Equal(1, await db.ScalarAsync($"SELECT role FROM group_members WHERE group_id = '{group.GroupId}' AND user_id = '{bob.Id}'"));
+        Assert.Equal(3, await db.ScalarAsync($"SELECT count(*) FROM group_events WHERE group_id = '{group.GroupId}'"));
+
+        var taken = await Assert.ThrowsAsync<ChatApiException>(() => server.NewHttp().RegisterAsync(alice.User.Username.ToUpperInvariant(), "Other", "password123"));
+        Assert.Equal("conflict", taken.Code);
+    }
+
+    [Fact]
+    public async Task Draining_the_same_log_range_twice_leaves_no_duplicates()
+    {
+        await using var db = await PostgresDatabase.CreateAsync();
+        var data = TestServer.NewDataDirectory();
+        var settings = Settings(db, new() { ["Storage:CheckpointIntervalSeconds"] = "3600" });
+        await using var server = new ServerProcess(data, settings);
+        await server.StartAsync();
+        var http = server.NewHttp();
+        await http.RegisterAsync("redrain", "Re Drain", "password123");
+        http.AccessToken = (await http.LoginAsync("redrain", "password123")).AccessToken;
+        var group = await http.CreateGroupAsync("replayed");
+        for (var i = 0; i < 50; i++) await http.SendAsync(group.GroupId, $"r-{i}", $"message {i}");
+        var (edit, _) = await http.SendAsync(group.GroupId, "to-edit", "before");
+        await http.EditAsync(group.GroupId, edit.Seq, "after");
+        var last = (await http.GetGroupAsync(group.GroupId)).LastSeq;
+        await WaitForDrainAsync(db, group.GroupId, last);
+
+        // SIGKILL (no shutdown checkpoint, so the log keeps everything), rewind the confirmed position,
+        // and restart: the whole log drains a second time over rows PostgreSQL already holds.
+        server.Kill();
+        await db.ExecAsync("UPDATE drain_positions SET wal_address = 0");
+        await server.StartAsync();
+        await PostgresDatabase.WaitUntilAsync(
+            async () => await db.ScalarAsync("SELECT min(wal_address) FROM drain_positions") > 0,
+            TimeSpan.FromSeconds(30), "the second drain");
+
+        Assert.Equal(last, await db.ScalarAsync($"SELECT count(*) FROM group_events WHERE group_id = '{group.GroupId}'"));
+        Assert.Equal(last, await db.ScalarAsync($"SELECT count(DISTINCT seq) FROM group_events WHERE group_id = '{group.GroupId}'"));
+        Assert.Equal(1, await db.ScalarAsync($"SELECT count(*) FROM group_events WHERE group_id = '{group.GroupId}' AND body = 'after' AND kind = 1"));
+        Assert.Equal(1, await db.ScalarAsync("SELECT count(*) FROM users WHERE username = 'redrain'"));
+        await server.StopAsync();
+        Directory.Delete(data, recursive: true);
+    }
+
+    [Fact]
+    public async Task Sends_are_acknowledged_through_a_postgres_outage_and_drain_exactly_once_after_it()
+    {
+        await using var db = await PostgresDatabase.CreateAsync();
+        await using var server = await TestServer.StartAsync(Settings(db));
+        var alice = await server.NewUserAsync("alice");
+        var group = await alice.Http.CreateGroupAsync("outage");
+        await using var socket = await alice.ConnectAsync();
+        var acked = new Dictionary<long, string>();
+        PostgresDatabase.StopServer();
+        try
+        {
+            for (var i = 0; i < 2000; i++)
+            {
+                var body = $"during outage {i} 'x' \\ 🎉";
+                var result = await socket.SendAsync(group.GroupId, $"o-{i}", body);
+                acked[result.Seq] = body;
+            }
+
+            using var http = new HttpClient();
+            var ready = await http.GetAsync(new Uri(server.HttpUri, "/readyz"));
+            Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+            var metrics = await http.GetStringAsync(new Uri(server.HttpUri, "/metrics"));
+            Assert.Contains("chat_postgres_backlog_events", metrics, StringComparison.Ordinal);
+        }
+        finally
+        {
+            PostgresDatabase.StartServer();
+        }
+
+        var last = acked.Keys.Max();
+        await WaitForDrainAsync(db, group.GroupId, last);
+        var rows = await db.RowsAsync($"SELECT seq, body FROM group_events WHERE group_id = '{group.GroupId}' AND kind = 1 ORDER BY seq");
+        Assert.Equal(acked.Count, rows.Count);
+        foreach (var row in rows) Assert.Equal(acked[(long)row[0]!], (string)row[1]!);
+    }
+
+    [Fact]
+    public async Task A_crash_during_the_drain_loses_and_duplicates_nothing()
+    {
+        await using var db = await PostgresDatabase.CreateAsync();
+        var data = TestServer.NewDataDirectory();
+        await using var server = new ServerProcess(data, Settings(db, new() { ["Postgres:DrainBatchEntries"] = "50" }));
+        await server.StartAsync();
+        var http = server.NewHttp();
+        await http.RegisterAsync("crashdrain", "Crash Drain", "password123");
+        http.AccessToken = (await http.LoginAsync("crashdrain", "password123")).AccessToken;
+        var group = await http.CreateGroupAsync("crash");
+        var acked = new Dictionary<long, string>();
+        using var stop = new CancellationTokenSource();
+        var sends = Enumerable.Range(0, 8).Select(async w =>
+        {
+            for (var i = 0; i < 100_000 && !stop.IsCancellationRequested; i++)
+            {
+                var body = $"w{w} m{i}";
+                try
+                {
+                    var (result, _) = await http.SendAsync(group.GroupId, $"w{w}-{i}", body);
+                    lock (acked) acked[result.Seq] = body;
+                }
+                catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+                {
+                    return;
+                }
+            }
+        }).ToList();
+
+        // Kill while sends and drains are in flight.
+        await PostgresDatabase.WaitUntilAsync(async () =>
+        {
+            lock (acked) if (acked.Count < 300) return false;
+            return await db.ScalarAsync($"SELECT count(*) FROM group_events WHERE group_id = '{group.GroupId}'") > 50;
+        }, TimeSpan.FromSeconds(30), "sends and drains in flight");
+        server.Kill();
+        await stop.CancelAsync();
+        await Task.WhenAll(sends);
+        await server.StartAsync();
+        var http2 = server.NewHttp();
+        http2.AccessToken = (await http2.LoginAsync("crashdrain", "password123")).AccessToken;
+        var last = (await http2.GetGroupAsync(group.GroupId)).LastSeq;
+        Assert.True(last >= acked.Keys.Max());
+        await WaitForDrainAsync(db, group.GroupId, last);
+        var rows = await db.RowsAsync($"SELECT seq, body FROM group_events WHERE group_id = '{group.GroupId}' AND kind = 1 ORDER BY seq");
+        var bySeq = rows.ToDictionary(r => (long)r[0]!, r => (string)r[1]!);
+        foreach (var (seq, body) in acked) Assert.Equal(body, bySeq[seq]);
+        Assert.Equal(rows.Count, rows.Select(r => (string)r[1]!).Distinct().Count());
+        await server.StopAsync();
+        Directory.Delete(data, recursive: true);
+    }
+
+    [Fact]
+    public async Task A_node_with_an_empty_data_directory_serves_everything_from_postgres()
+    {
+        await using var db = await PostgresDatabase.CreateAsync();
+        Guid groupId;
+        TestUser alice;
+        string bobName;
+        long lastSeq;
+        await using (var first = await TestServer.StartAsync(Settings(db, new() { ["Auth:SigningKey"] = Convert.ToBase64String(new byte[32]) })))
+        {
+            alice = await first.NewUserAsync("alice");
+            var bob = await first.NewUserAsync("bob");
+            bobName = bob.User.Username;
+            var group = await alice.Http.CreateGroupAsync("cold", "starts from postgres");
+            groupId = group.GroupId;
+            await bob.Http.JoinGroupAsync(groupId);
+            for (var i = 0; i < 30; i++) await alice.Http.SendAsync(groupId, $"c-{i}", $"cold {i}");
+            lastSeq = (await alice.Http.GetGroupAsync(groupId)).LastSeq;
+            await WaitForDrainAsync(db, groupId, lastSeq);
+        }
+
+        await using var second = await TestServer.StartAsync(Settings(db, new() { ["Auth:SigningKey"] = Convert.ToBase64String(new byte[32]) }));
+        var http = second.NewHttp();
+        var login = await http.LoginAsync(bobName, "password123");
+        http.AccessToken = login.AccessToken;
+        var seen = await http.GetGroupAsync(groupId);
+        Assert.Equal(lastSeq, seen.LastSeq);
+        Assert.Equal(2, seen.MemberCount);
+        Assert.Equal("member", seen.MyRole);
+        var history = await http.HistoryAsync(groupId, null, 100);
+        Assert.Equal(Enumerable.Range(1, (int)lastSeq).Select(i => (long)i), history.Events.Select(e => e.Seq));
+        Assert.Equal("cold 29", history.Events[^1].Body);
+        var members = await http.ListMembersAsync(groupId);
+        Assert.Equal(2, members.Items.Count);
+
+        // The next seq continues, and a retried send of an old message is still idempotent.
+        var (next, created) = await http.SendAsync(groupId, "after-cold", "next");
+        Assert.True(created);
+        Assert.Equal(lastSeq + 1, next.Seq);
+        var aliceHttp = second.NewHttp();
+        aliceHttp.AccessToken = (await aliceHttp.LoginAsync(alice.User.Username, "password123")).AccessToken;
+        var (retry, retryCreated) = await aliceHttp.SendAsync(groupId, "c-3", "changed body");
+        Assert.False(retryCreated);
+        Assert.Equal(history.Events.Single(e => e.ClientMsgId == "c-3").Seq, retry.Seq);
+    }
+}
+
+[CollectionDefinition("postgres", DisableParallelization = true)]
+public sealed class PostgresCollection
+{
+}
