@@ -1,7 +1,10 @@
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using ChatServer.Chat;
 using ChatServer.Gateway.WebSockets;
 using ChatServer.Hosting;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
 using WebSocketOptions = ChatServer.Gateway.WebSockets.WebSocketOptions;
 
 namespace ChatServer.Gateway;
@@ -9,6 +12,16 @@ namespace ChatServer.Gateway;
 /// <summary>The gateway listener: our own RFC 6455 handshake and framing, then a <see cref="ChatSession"/> (or echo, for conformance tests).</summary>
 internal sealed class GatewayConnectionHandler : ConnectionHandler
 {
+    /// <summary>
+    /// Unsent bytes the kernel may hold per connection (TCP_NOTSENT_LOWAT). Without it Linux autotunes the send buffer
+    /// to megabytes on fast links, which both hides a stalled peer from the outbound limit and makes a slowly reading
+    /// peer look stalled (the socket becomes writable only after it has read about half of that). 16 KiB is the value
+    /// commonly used by HTTP/2 servers; data in flight within the peer's window is not limited by it.
+    /// </summary>
+    private const int UnsentLimitBytes = 16 * 1024;
+    private const int IpProtoTcp = 6;
+    private const int TcpNotSentLowat = 25;
+
     private readonly GatewayOptions _options;
     private readonly WebSocketOptions _wsOptions;
     private readonly SessionRegistry _registry;
@@ -41,6 +54,7 @@ internal sealed class GatewayConnectionHandler : ConnectionHandler
     public override async Task OnConnectedAsync(ConnectionContext connection)
     {
         _metrics.ConnectionOpened();
+        LimitUnsentBytes(connection);
         try
         {
             var ws = await WebSocketConnection.AcceptAsync(connection, _wsOptions, _time, connection.ConnectionClosed);
@@ -71,6 +85,21 @@ internal sealed class GatewayConnectionHandler : ConnectionHandler
         finally
         {
             _metrics.ConnectionClosed();
+        }
+    }
+
+    private static void LimitUnsentBytes(ConnectionContext connection)
+    {
+        if (!OperatingSystem.IsLinux() || connection.Features.Get<IConnectionSocketFeature>()?.Socket is not { } socket) return;
+        Span<byte> value = stackalloc byte[sizeof(int)];
+        MemoryMarshal.Write(value, UnsentLimitBytes);
+        try
+        {
+            socket.SetRawSocketOption(IpProtoTcp, TcpNotSentLowat, value);
+        }
+        catch (SocketException)
+        {
+            // A kernel without the option (before 3.12) keeps its default buffering; the connection works the same.
         }
     }
 }

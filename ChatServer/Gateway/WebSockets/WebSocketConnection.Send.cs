@@ -15,6 +15,12 @@ internal sealed partial class WebSocketConnection
     private bool _sendClosed;
     private bool _refused;
 
+    /// <summary>
+    /// Bytes written between flushes within one batch: a quarter of the transport's 64 KiB output buffer (Kestrel's
+    /// default pause threshold), so the writer sees progress after the peer has read about one buffer's worth.
+    /// </summary>
+    private const int FlushChunkBytes = 16 * 1024;
+
     private readonly WriterSignal _signal = new();
     private readonly Task _writerTask;
     private long _lastDrain;
@@ -88,7 +94,8 @@ internal sealed partial class WebSocketConnection
     }
 
     /// <summary>
-    /// Waits for frames, copies everything queued into the PipeWriter and flushes once per batch. Ends after the last
+    /// Waits for frames, copies everything queued into the PipeWriter and flushes every <see cref="FlushChunkBytes"/>
+    /// and at the end of the batch. Ends after the last
     /// frame (close) is flushed, on abort, or when the transport fails (which shuts the connection down).
     /// </summary>
     private async Task WriterLoopAsync()
@@ -124,47 +131,62 @@ internal sealed partial class WebSocketConnection
                     _pendingCount = 0;
                 }
 
-                long bytes = 0;
-                for (int i = 0; i < count; i++)
+                // Flush every FlushChunkBytes rather than once per batch. The transport hands everything flushed to
+                // the socket in one send that completes only when the peer has read nearly all of it, and each flush
+                // completion is the drain progress the slow-consumer check sees: a batch as large as the outbound
+                // limit would hide a peer that reads slowly but steadily (PROTOCOL.md §5.5).
+                int next = 0;
+                while (next < count)
                 {
-                    ReadOnlySpan<byte> frame = batch[i].Span;
-                    _output.Write(frame);
-                    bytes += frame.Length;
-                    batch[i] = default;
-                }
+                    long bytes = 0;
+                    do
+                    {
+                        ReadOnlySpan<byte> frame = batch[next].Span;
+                        _output.Write(frame);
+                        bytes += frame.Length;
+                        batch[next] = default;
+                        next++;
+                    }
+                    while (next < count && bytes < FlushChunkBytes);
 
-                bool drained;
-                lock (_queueLock)
-                {
-                    _queuedBytes -= bytes;
-                    drained = _refused && _queuedBytes == 0;
+                    bool drained = false;
+                    lock (_queueLock)
+                    {
+                        _queuedBytes -= bytes;
+                        if (next == count)
+                        {
+                            drained = _refused && _queuedBytes == 0;
+                            if (drained)
+                            {
+                                _refused = false;
+                            }
+                        }
+                    }
+
+                    FlushResult flushed;
+                    try
+                    {
+                        flushed = await _output.FlushAsync();
+                    }
+                    catch (Exception ex) when (IsTransportFailure(ex))
+                    {
+                        Array.Clear(batch, next, count - next);
+                        _ = ShutdownAsync(abortive: true);
+                        return;
+                    }
+
+                    Volatile.Write(ref _lastDrain, _time.GetTimestamp());
+                    if (flushed.IsCanceled || flushed.IsCompleted)
+                    {
+                        Array.Clear(batch, next, count - next);
+                        _ = ShutdownAsync(abortive: true);
+                        return;
+                    }
+
                     if (drained)
                     {
-                        _refused = false;
+                        Drained?.Invoke();
                     }
-                }
-
-                FlushResult flushed;
-                try
-                {
-                    flushed = await _output.FlushAsync();
-                }
-                catch (Exception ex) when (IsTransportFailure(ex))
-                {
-                    _ = ShutdownAsync(abortive: true);
-                    return;
-                }
-
-                Volatile.Write(ref _lastDrain, _time.GetTimestamp());
-                if (flushed.IsCanceled || flushed.IsCompleted)
-                {
-                    _ = ShutdownAsync(abortive: true);
-                    return;
-                }
-
-                if (drained)
-                {
-                    Drained?.Invoke();
                 }
             }
         }
