@@ -57,6 +57,9 @@ internal sealed partial class ChatSession
 
     public WebSocketConnection Connection => _ws;
 
+    /// <summary>Whether the session has started closing (Goodbye and close frame queued).</summary>
+    public bool IsClosing => Volatile.Read(ref _closing) != 0;
+
     public bool IsOverflowing
     {
         get
