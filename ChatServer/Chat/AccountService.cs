@@ -171,6 +171,10 @@ internal sealed class AccountService
         var status = _tokens.Validate(token, out claims);
         if (status == TokenValidationStatus.Expired) return AuthOutcome.ExpiredOrRevoked;
         if (status != TokenValidationStatus.Valid) return AuthOutcome.Invalid;
+
+        // This server issued the token, so its expiry is exact here (the validator's clock-skew margin is for
+        // other clocks): the moment the heartbeat closes a socket for expiry, Hello and HTTP refuse the token too.
+        if (claims.ExpiresAtMs <= NowMs) return AuthOutcome.ExpiredOrRevoked;
         if (!_state.Logins.TryGetValue(claims.LoginId, out var login) || login.UserId != claims.UserId) return AuthOutcome.Invalid;
         if (login.Revoked) return AuthOutcome.ExpiredOrRevoked;
         if (!_state.Users.ContainsKey(claims.UserId)) return AuthOutcome.Invalid;

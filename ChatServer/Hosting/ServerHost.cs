@@ -129,14 +129,21 @@ internal static class ServerHost
     }
 }
 
-/// <summary>On stop: say Goodbye to every session, then flush the log and checkpoint the store.</summary>
-internal sealed class StorageLifetime(StorageEngine store, SessionRegistry sessions) : IHostedService
+/// <summary>
+/// On stop: before Kestrel stops (StoppingAsync runs ahead of every StopAsync), say Goodbye server_shutdown
+/// and close 1001 to every session; after it, flush the log and checkpoint the store.
+/// </summary>
+internal sealed class StorageLifetime(StorageEngine store, SessionRegistry sessions) : IHostedLifecycleService
 {
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    public async Task StopAsync(CancellationToken cancellationToken)
-    {
-        await sessions.ShutdownAsync();
-        await store.DisposeAsync();
-    }
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppingAsync(CancellationToken cancellationToken) => sessions.ShutdownAsync();
+
+    public async Task StopAsync(CancellationToken cancellationToken) => await store.DisposeAsync();
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }
