@@ -149,8 +149,7 @@ internal sealed partial class ChatSession
 
             foreach (var ev in _groups.ReadAfter(group, from, current))
             {
-                _ws.TrySend(WireRecords.EventPush(ev), droppable: false);
-                _metrics.Delivered();
+                if (!TrySendReplayed(groupId, ev.Seq, current, WireRecords.EventPush(ev))) break;
             }
         }
 

@@ -157,6 +157,21 @@ internal sealed partial class ChatSession
         _missed[groupId] = _missed.TryGetValue(groupId, out var range) ? (range.From, seq) : (seq, seq);
     }
 
+    /// <summary>
+    /// Queues one resume-replayed event under the same outbound limit as live pushes. Once over it, the rest of the
+    /// group's replay (through <paramref name="upTo"/>) joins the missed range announced as a Gap after the drain.
+    /// </summary>
+    private bool TrySendReplayed(Guid groupId, ulong seq, ulong upTo, byte[] frame)
+    {
+        lock (_pushLock)
+        {
+            SendEventLocked(groupId, seq, frame);
+            if (!_overflow) return true;
+            _missed[groupId] = (_missed[groupId].From, upTo);
+            return false;
+        }
+    }
+
     private void OnDrained()
     {
         lock (_pushLock)
