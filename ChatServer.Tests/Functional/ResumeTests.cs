@@ -176,4 +176,29 @@ public sealed class ResumeTests : IClassFixture<MessagingServerFixture>
         Assert.Equal(EventKind.Delete, ea[4].Kind);
         Assert.Equal([b1.Seq], EventsOf(pushes, b.Id).Select(e => e.Seq));
     }
+
+    [Fact]
+    public async Task A_resume_replay_larger_than_the_outbound_limit_stops_at_the_limit_and_announces_the_rest_as_a_gap()
+    {
+        await using var server = await TestServer.StartAsync(new() { ["Gateway:OutboundLimitBytes"] = "65536" });
+        var room = await GroupAsync(server, 1);
+        var lastSeen = room.Group.LastSeq;
+        var body = new string('r', 16000);
+        await using (var sender = await room.Owner.ConnectAsync())
+        {
+            await Task.WhenAll(Enumerable.Range(0, 60).Select(i => sender.SendAsync(room.Id, "big" + i, body)));
+        }
+
+        var last = lastSeen + 60;
+        await using var socket = await room.Members[0].ConnectAsync(new Dictionary<Guid, long> { [room.Id] = lastSeen });
+        var replay = await PushesUntilAsync(socket, p => p is SyncedPush);
+        var gap = await Pushes.NextAsync<GapPush>(socket);
+        var marker = await room.Owner.Http.SendAsync(room.Id, "marker", "live");
+
+        var replayed = EventsOf(replay, room.Id).Select(e => e.Seq).ToList();
+        Assert.InRange(replayed.Count, 1, 10);
+        Assert.Equal(Range(lastSeen + 1, lastSeen + replayed.Count), replayed);
+        Assert.Equal(new GapPush(room.Id, lastSeen + replayed.Count + 1, last), gap);
+        Assert.Equal(marker.Result.Seq, (await Pushes.NextEventAsync(socket, room.Id)).Seq);
+    }
 }
