@@ -8,8 +8,8 @@ using Npgsql;
 namespace ChatServer.Bench;
 
 /// <summary>
-/// Write-behind throughput: one drain transaction of 100,000 message events (binary COPY + idempotent upsert),
-/// as the drainer issues them. Needs CHAT_BENCH_POSTGRES (a database the benchmark may create tables in).
+/// Write-behind throughput: 100,000 sends' log entries (event, read position, dedup key, seq) drained
+/// in transactions of BatchEntries, as the drainer issues them. Needs CHAT_BENCH_POSTGRES (a database the benchmark may create tables in).
 /// </summary>
 [MemoryDiagnoser]
 [SimpleJob(RunStrategy.Monitoring, launchCount: 1, warmupCount: 1, iterationCount: 5)]
@@ -21,7 +21,7 @@ public class PostgresDrainBenchmarks
     private Guid _node;
     private long _round;
 
-    [Params(10_000)]
+    [Params(10_000, 50_000)]
     public int BatchEntries { get; set; }
 
     [GlobalSetup]
@@ -42,14 +42,24 @@ public class PostgresDrainBenchmarks
         _entries = new List<List<Mutation>>(Events);
         var groups = new Guid[100];
         for (var g = 0; g < groups.Length; g++) groups[g] = Guid.CreateVersion7();
-        var actor = Guid.CreateVersion7();
+        var senders = new Guid[1000];
+        for (var u = 0; u < senders.Length; u++) senders[u] = Guid.CreateVersion7();
         for (var i = 0; i < Events; i++)
         {
+            // What a Send appends: the event, the sender's read position, the dedup key and the seq counter.
             var group = groups[i % groups.Length];
+            var sender = senders[i % senders.Length];
             var seq = (ulong)(i / groups.Length) + 1;
-            var ev = new EventRecord(group, seq, Guid.CreateVersion7(), EventKinds.Message, actor, 1_764_400_000_000 + i,
-                $"c-{_round}-{i}", "a typical short chat message body, about sixty bytes long", null, null, false, null);
-            _entries.Add([new Mutation(StoreKeys.ForEvent(group, seq), RecordCodec.Encode(ev))]);
+            var clientMsgId = $"c-{_round}-{i}";
+            var ev = new EventRecord(group, seq, Guid.CreateVersion7(), EventKinds.Message, sender, 1_764_400_000_000 + i,
+                clientMsgId, "a typical short chat message body, about sixty bytes long", null, null, false, null);
+            _entries.Add(
+            [
+                new Mutation(StoreKeys.ForDedup(group, sender, clientMsgId), RecordCodec.EncodeUInt64(seq)),
+                new Mutation(StoreKeys.ForMember(group, sender), RecordCodec.Encode(new MemberRecord(group, sender, Roles.Member, 1_764_400_000_000, seq))),
+                new Mutation(StoreKeys.ForEvent(group, seq), RecordCodec.Encode(ev)),
+                new Mutation(StoreKeys.ForGroupSeq(group), RecordCodec.EncodeUInt64(seq)),
+            ]);
         }
     }
 
