@@ -32,8 +32,45 @@ public sealed class ServerProcess : IAsyncDisposable
 
     public bool IsRunning => _process is { HasExited: false };
 
-    /// <summary>Starts the process on fresh ports and waits until /healthz answers.</summary>
+    /// <summary>The last lines the process wrote (stdout and stderr), for failure messages.</summary>
+    public string LastOutput
+    {
+        get
+        {
+            lock (_output) return string.Join('\n', _output);
+        }
+    }
+
+    private readonly Queue<string> _output = new();
+
+    private void Remember(string? line)
+    {
+        if (line is null) return;
+        lock (_output)
+        {
+            _output.Enqueue(line.Length > 2000 ? line[..2000] : line);
+            while (_output.Count > 40) _output.Dequeue();
+        }
+    }
+
+    /// <summary>Starts the process on fresh ports and waits until /healthz answers (new ports if another test took them).</summary>
     public async Task StartAsync()
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await StartOnceAsync();
+                return;
+            }
+            catch (InvalidOperationException ex) when (attempt < 4 && ex.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+            {
+                Kill();
+            }
+        }
+    }
+
+    private async Task StartOnceAsync()
     {
         var httpPort = TestServer.FreePort();
         var gatewayPort = TestServer.FreePort();
@@ -59,8 +96,8 @@ public sealed class ServerProcess : IAsyncDisposable
         }
 
         var process = Process.Start(psi) ?? throw new InvalidOperationException("could not start the server process");
-        process.OutputDataReceived += static (_, _) => { };
-        process.ErrorDataReceived += static (_, _) => { };
+        process.OutputDataReceived += (_, e) => Remember(e.Data);
+        process.ErrorDataReceived += (_, e) => Remember(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         _process = process;
@@ -68,7 +105,11 @@ public sealed class ServerProcess : IAsyncDisposable
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
         while (DateTime.UtcNow < deadline)
         {
-            if (process.HasExited) throw new InvalidOperationException($"the server process exited with {process.ExitCode}");
+            if (process.HasExited)
+            {
+                process.WaitForExit();
+                throw new InvalidOperationException($"the server process exited with {process.ExitCode}; its last output:\n{LastOutput}");
+            }
             try
             {
                 using var response = await _http.GetAsync(new Uri(HttpUri, "healthz"));

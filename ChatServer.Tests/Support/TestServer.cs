@@ -36,6 +36,21 @@ public sealed class TestServer : IAsyncDisposable
 
     public static async Task<TestServer> StartAsync(Dictionary<string, string?>? settings = null, string? dataDirectory = null, TimeProvider? time = null)
     {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await StartOnceAsync(settings, dataDirectory, time);
+            }
+            catch (IOException ex) when (attempt < 4 && ex.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+            {
+                // Another test took a port between FreePort() and the bind: try new ones.
+            }
+        }
+    }
+
+    private static async Task<TestServer> StartOnceAsync(Dictionary<string, string?>? settings, string? dataDirectory, TimeProvider? time)
+    {
         var ownsData = dataDirectory is null;
         dataDirectory ??= NewDataDirectory();
         var httpPort = FreePort();
@@ -51,7 +66,16 @@ public sealed class TestServer : IAsyncDisposable
 
         var options = ServerOptions.Load([], overrides);
         var app = ServerHost.Build(options, time);
-        await app.StartAsync();
+        try
+        {
+            await app.StartAsync();
+        }
+        catch (IOException)
+        {
+            await app.DisposeAsync();
+            throw;
+        }
+
         return new TestServer(app, dataDirectory, ownsData, httpPort, gatewayPort);
     }
 
