@@ -254,6 +254,80 @@ public sealed class PostgresSystemOfRecordTests
         Assert.False(retryCreated);
         Assert.Equal(history.Events.Single(e => e.ClientMsgId == "c-3").Seq, retry.Seq);
     }
+    [Fact]
+    public async Task Past_the_backlog_budget_sends_get_unavailable_never_a_silent_drop()
+    {
+        await using var db = await PostgresDatabase.CreateAsync();
+        await using var server = await TestServer.StartAsync(Settings(db, new() { ["Postgres:BacklogBudgetMiB"] = "1" }));
+        var alice = await server.NewUserAsync("alice");
+        var group = await alice.Http.CreateGroupAsync("budget");
+        await using var socket = await alice.ConnectAsync();
+        var body = new string('x', 2000);
+        var acked = new List<long>();
+        ChatApiException? refused = null;
+        PostgresDatabase.StopServer();
+        try
+        {
+            for (var i = 0; i < 5000 && refused is null; i++)
+            {
+                try
+                {
+                    acked.Add((await socket.SendAsync(group.GroupId, $"b-{i}", body)).Seq);
+                }
+                catch (ChatApiException ex)
+                {
+                    refused = ex;
+                }
+            }
+
+            using var http = new HttpClient();
+            var ready = await http.GetAsync(new Uri(server.HttpUri, "/readyz"));
+            Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+        }
+        finally
+        {
+            PostgresDatabase.StartServer();
+        }
+
+        Assert.NotNull(refused);
+        Assert.Equal("unavailable", refused!.Code);
+        Assert.True(acked.Count > 100, $"only {acked.Count} sends were acknowledged before the budget");
+
+        // Once PostgreSQL is back the backlog drains and sends are accepted again; every acknowledged one is there.
+        await WaitForDrainAsync(db, group.GroupId, acked[^1]);
+        var next = await socket.SendAsync(group.GroupId, "after-budget", "accepted again");
+        Assert.Equal(acked[^1] + 1, next.Seq);
+        var rows = await db.RowsAsync($"SELECT seq, client_msg_id FROM group_events WHERE group_id = '{group.GroupId}' AND kind = 1 AND client_msg_id LIKE 'b-%' ORDER BY seq");
+        Assert.True(acked.Count == rows.Count, $"acked {acked.Count} (last seq {acked[^1]}), in PostgreSQL {rows.Count}: last rows {string.Join(", ", rows.TakeLast(3).Select(r => $"{r[0]}:{r[1]}"))}");
+    }
+
+    [Fact]
+    public async Task History_older_than_the_hot_window_reads_through_to_postgres()
+    {
+        await using var db = await PostgresDatabase.CreateAsync();
+        await using var server = await TestServer.StartAsync(Settings(db, new() { ["Postgres:HotEventsPerGroup"] = "5" }));
+        var alice = await server.NewUserAsync("alice");
+        var group = await alice.Http.CreateGroupAsync("window");
+        for (var i = 0; i < 40; i++) await alice.Http.SendAsync(group.GroupId, $"w-{i}", $"window {i}");
+        var (edited, _) = await alice.Http.SendAsync(group.GroupId, "w-edit", "before");
+        await alice.Http.EditAsync(group.GroupId, edited.Seq, "after");
+        var last = (await alice.Http.GetGroupAsync(group.GroupId)).LastSeq;
+        await WaitForDrainAsync(db, group.GroupId, last);
+
+        var all = new List<GroupEvent>();
+        long? before = null;
+        while (true)
+        {
+            var page = await alice.Http.HistoryAsync(group.GroupId, before, 10);
+            all.InsertRange(0, page.Events);
+            if (!page.HasMore) break;
+            before = page.Events[0].Seq;
+        }
+
+        Assert.Equal(Enumerable.Range(1, (int)last).Select(i => (long)i), all.Select(e => e.Seq));
+        Assert.Equal("window 0", all[1].Body);
+        Assert.Equal("after", all.Single(e => e.Seq == edited.Seq).Body);
+    }
 }
 
 [CollectionDefinition("postgres", DisableParallelization = true)]

@@ -46,6 +46,7 @@ internal sealed partial class GroupService
                 var ev = NewEvent(g, EventKinds.Message, caller, clientMsgId, body);
                 MemberRecord member;
                 lock (g) member = g.Members[caller];
+                var previousRead = g.ReadPositions[caller];
                 g.ReadPositions[caller] = ev.Seq;
                 var updatedMember = member with { ReadSeq = ev.Seq };
                 var mutations = new List<Mutation>(5)
@@ -68,6 +69,16 @@ internal sealed partial class GroupService
 
                     _events.EventCommitted(g, ev);
                 }));
+                if (commit.IsFaulted)
+                {
+                    // Refused before it reached the log (store failed, or the PostgreSQL backlog is at its budget):
+                    // give the seq back so the group's sequence stays gap-free.
+                    g.AssignedSeq = ev.Seq - 1;
+                    g.ReadPositions[caller] = previousRead;
+                    g.PendingSends.Remove(dedupKey);
+                    return ChatError.Unavailable(commit.Exception!.InnerException!.Message);
+                }
+
                 _ = CompleteSendAsync(g, dedupKey, commit, mine, new SendOutcome(ev.Seq, ev.Id, ev.AtMs, false));
             }
         }
