@@ -21,7 +21,7 @@ public class PostgresDrainBenchmarks
     private Guid _node;
     private long _round;
 
-    [Params(10_000, 50_000)]
+    [Params(10_000, 50_000, 100_000)]
     public int BatchEntries { get; set; }
 
     [GlobalSetup]

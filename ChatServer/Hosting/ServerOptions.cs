@@ -139,7 +139,7 @@ internal sealed class ServerOptions
                 KvMemoryBytes = (long)r.Int("Storage:KvMemoryMiB", 256, 16, 1 << 20) << 20,
                 KvIndexBytes = (long)r.Int("Storage:KvIndexMiB", 16, 1, 1 << 16) << 20,
                 BacklogBudgetBytes = (long)r.Int("Postgres:BacklogBudgetMiB", 1024, 1, 1 << 22) << 20,
-                DrainBatchEntries = r.Int("Postgres:DrainBatchEntries", 10_000, 1, 1_000_000),
+                DrainBatchEntries = r.Int("Postgres:DrainBatchEntries", 50_000, 1, 1_000_000),
                 HotEventsPerGroup = r.Int("Postgres:HotEventsPerGroup", 0, 0, 100_000_000),
             },
             Auth = new AuthOptions

@@ -31,7 +31,7 @@ internal sealed class StorageOptions
     public long BacklogBudgetBytes { get; init; } = 1L << 30;
 
     /// <summary>With PostgreSQL: log entries per write-behind transaction (one binary COPY of their events).</summary>
-    public int DrainBatchEntries { get; init; } = 10_000;
+    public int DrainBatchEntries { get; init; } = 50_000;
 
     /// <summary>With PostgreSQL: newest events per group kept in FASTER once drained (0 = keep all); older reads fall through.</summary>
     public int HotEventsPerGroup { get; init; }

@@ -125,37 +125,57 @@ internal sealed class ChangeSet
             "INSERT INTO group_members SELECT * FROM drain_members ON CONFLICT (group_id, user_id) DO UPDATE SET role = EXCLUDED.role, read_seq = EXCLUDED.read_seq");
     }
 
-    /// <summary>Binary COPY into a temporary table, then one idempotent upsert (edits and deletes update their target rows).</summary>
+    /// <summary>
+    /// Events: in the steady state every row is new, so they are copied straight into group_events (one pass).
+    /// When some already exist — a re-drained range after a crash, or an edit or delete rewriting an older
+    /// message — that COPY fails on the primary key, and the batch goes through a temporary table and one
+    /// idempotent upsert instead (edits and deletes update their target rows).
+    /// </summary>
     private async Task ApplyEventsAsync(NpgsqlConnection conn, NpgsqlTransaction tx, CancellationToken ct)
     {
-        await ExecAsync(conn, tx, ct, "CREATE TEMP TABLE IF NOT EXISTS drain_events (LIKE group_events INCLUDING DEFAULTS) ON COMMIT DELETE ROWS");
-        await using (var copy = await conn.BeginBinaryImportAsync(
-            "COPY drain_events (group_id, seq, id, kind, actor_id, at, client_msg_id, body, target_seq, edited_at, deleted, by_user_id) FROM STDIN (FORMAT BINARY)", ct))
+        await tx.SaveAsync("events", ct);
+        try
         {
-            // Synchronous writes: they only touch the socket when Npgsql's buffer fills, and one await per field
-            // costs more than the COPY itself at 100,000 rows.
-            foreach (var e in _events.Values)
-            {
-                copy.StartRow();
-                copy.Write(e.GroupId, NpgsqlDbType.Uuid);
-                copy.Write((long)e.Seq, NpgsqlDbType.Bigint);
-                copy.Write(e.Id, NpgsqlDbType.Uuid);
-                copy.Write((short)e.Kind, NpgsqlDbType.Smallint);
-                copy.Write(e.ActorId, NpgsqlDbType.Uuid);
-                copy.Write(e.AtMs, NpgsqlDbType.Bigint);
-                if (e.ClientMsgId is null) copy.WriteNull(); else copy.Write(e.ClientMsgId, NpgsqlDbType.Text);
-                if (e.Body is null) copy.WriteNull(); else copy.Write(e.Body, NpgsqlDbType.Text);
-                if (e.TargetSeq is { } t) copy.Write((long)t, NpgsqlDbType.Bigint); else copy.WriteNull();
-                if (e.EditedAtMs is { } ea) copy.Write(ea, NpgsqlDbType.Bigint); else copy.WriteNull();
-                copy.Write(e.Deleted, NpgsqlDbType.Boolean);
-                if (e.ByUserId is { } by) copy.Write(by, NpgsqlDbType.Uuid); else copy.WriteNull();
-            }
-
-            await copy.CompleteAsync(ct);
+            await CopyEventsAsync(conn, "group_events", ct);
+            await tx.ReleaseAsync("events", ct);
+            return;
+        }
+        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation)
+        {
+            await tx.RollbackAsync("events", ct);
         }
 
+        await ExecAsync(conn, tx, ct, "CREATE TEMP TABLE IF NOT EXISTS drain_events (LIKE group_events INCLUDING DEFAULTS) ON COMMIT DELETE ROWS");
+        await CopyEventsAsync(conn, "drain_events", ct);
         await ExecAsync(conn, tx, ct,
             "INSERT INTO group_events SELECT * FROM drain_events ON CONFLICT (group_id, seq) DO UPDATE SET body = EXCLUDED.body, edited_at = EXCLUDED.edited_at, deleted = EXCLUDED.deleted");
+    }
+
+    private async Task CopyEventsAsync(NpgsqlConnection conn, string table, CancellationToken ct)
+    {
+        await using var copy = await conn.BeginBinaryImportAsync(
+            $"COPY {table} (group_id, seq, id, kind, actor_id, at, client_msg_id, body, target_seq, edited_at, deleted, by_user_id) FROM STDIN (FORMAT BINARY)", ct);
+
+        // Synchronous writes: they only touch the socket when Npgsql's buffer fills, and one await per field
+        // costs more than the COPY itself at 100,000 rows.
+        foreach (var e in _events.Values)
+        {
+            copy.StartRow();
+            copy.Write(e.GroupId, NpgsqlDbType.Uuid);
+            copy.Write((long)e.Seq, NpgsqlDbType.Bigint);
+            copy.Write(e.Id, NpgsqlDbType.Uuid);
+            copy.Write((short)e.Kind, NpgsqlDbType.Smallint);
+            copy.Write(e.ActorId, NpgsqlDbType.Uuid);
+            copy.Write(e.AtMs, NpgsqlDbType.Bigint);
+            if (e.ClientMsgId is null) copy.WriteNull(); else copy.Write(e.ClientMsgId, NpgsqlDbType.Text);
+            if (e.Body is null) copy.WriteNull(); else copy.Write(e.Body, NpgsqlDbType.Text);
+            if (e.TargetSeq is { } t) copy.Write((long)t, NpgsqlDbType.Bigint); else copy.WriteNull();
+            if (e.EditedAtMs is { } ea) copy.Write(ea, NpgsqlDbType.Bigint); else copy.WriteNull();
+            copy.Write(e.Deleted, NpgsqlDbType.Boolean);
+            if (e.ByUserId is { } by) copy.Write(by, NpgsqlDbType.Uuid); else copy.WriteNull();
+        }
+
+        await copy.CompleteAsync(ct);
     }
 
     private static async Task ExecAsync(NpgsqlConnection conn, NpgsqlTransaction tx, CancellationToken ct, string sql, params object[] args)
