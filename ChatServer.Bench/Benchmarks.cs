@@ -46,7 +46,7 @@ public class FrameBenchmarks
     {
         var buffer = _frame;
         WebSocketFrameParser.TryReadFrameHeader(ref buffer, out var header);
-        buffer.Slice(header.HeaderLength, 120).CopyTo(_payload);
+        buffer.Slice(0, 120).CopyTo(_payload); // TryReadFrameHeader has already advanced past the header
         return WebSocketFrameParser.Unmask(_payload, header.MaskKey, 0);
     }
 
