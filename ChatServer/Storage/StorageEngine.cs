@@ -228,11 +228,17 @@ internal sealed partial class StorageEngine : IAsyncDisposable
             ref var key = ref iterator.GetKey();
             ref var value = ref iterator.GetValue();
             var k = key.AsReadOnlySpan();
-            if (k.Length == 0) continue;
+            if (k.Length == 0 || k[0] == StoreKeys.Dedup) continue;
 
-            // Several versions of one key can be on the log; only the one the index points at is live.
-            var current = Read(k);
-            if (current is null || !current.AsSpan().SequenceEqual(value.AsReadOnlySpan())) continue;
+            // Several versions of one key can be on the log; only the one the index points at is live. Events and
+            // seq counters are the bulk of the log and need no such check (an event's kind and seq never change,
+            // a counter only grows), so only entity records pay for a lookup.
+            if (k[0] is not (StoreKeys.Event or StoreKeys.GroupSeq))
+            {
+                var current = Read(k);
+                if (current is null || !current.AsSpan().SequenceEqual(value.AsReadOnlySpan())) continue;
+            }
+
             load(k, value.AsReadOnlySpan());
         }
     }
@@ -277,6 +283,8 @@ internal sealed partial class StorageEngine : IAsyncDisposable
                 continue;
             }
 
+            // Each entry is acknowledged right after its own callback (memory update and fan-out), so its reply
+            // does not wait for the fan-out of the entries after it in the batch.
             foreach (var e in batch)
             {
                 Apply(e.Mutations);
@@ -288,12 +296,13 @@ internal sealed partial class StorageEngine : IAsyncDisposable
                 {
                     Log.CallbackFailed(_logger, ex);
                 }
+
+                e.Complete();
             }
 
             Interlocked.Exchange(ref _appliedUntil, _wal.TailAddress);
             Interlocked.Add(ref _entriesCommitted, batch.Count);
             NoteCommit(_wal.TailAddress, batch.Count);
-            foreach (var e in batch) e.Complete();
         }
     }
 
