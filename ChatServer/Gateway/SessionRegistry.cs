@@ -72,12 +72,27 @@ internal sealed class SessionRegistry : IChatEvents
         byte[]? frame = null;
         var groupId = group.Record.Id;
 
-        // Runs on the committer, the only writer of MemberOrder: iteration needs no lock.
-        foreach (var member in group.MemberOrder)
+        // Runs on the committer, the only writer of Members/MemberOrder: reading them needs no lock. Walk whichever
+        // is smaller — the group's members, or the users online on this node — so a large group with few members
+        // online (or a small group on a busy node) costs what it delivers.
+        var members = group.Members;
+        if (_byUser.Count < members.Count)
         {
-            if (!_byUser.TryGetValue(member, out var sessions)) continue;
-            frame ??= WireRecords.EventPush(ev);
-            foreach (var s in sessions) s.PushEvent(groupId, ev.Seq, frame);
+            foreach (var (userId, sessions) in _byUser)
+            {
+                if (!members.ContainsKey(userId)) continue;
+                frame ??= WireRecords.EventPush(ev);
+                foreach (var s in sessions) s.PushEvent(groupId, ev.Seq, frame);
+            }
+        }
+        else
+        {
+            foreach (var member in group.MemberOrder)
+            {
+                if (!_byUser.TryGetValue(member, out var sessions)) continue;
+                frame ??= WireRecords.EventPush(ev);
+                foreach (var s in sessions) s.PushEvent(groupId, ev.Seq, frame);
+            }
         }
 
         _metrics.FanoutLatency(started);
