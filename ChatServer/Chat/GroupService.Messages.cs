@@ -58,7 +58,7 @@ internal sealed partial class GroupService
                 mine = new TaskCompletionSource<SendOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
                 pending = mine.Task;
                 g.PendingSends[dedupKey] = pending;
-                var commit = _store.CommitAsync(new WalEntry(mutations, () =>
+                var commit = CommitGroupChangeAsync(g, ev.Seq - 1, new WalEntry(mutations, () =>
                 {
                     lock (g)
                     {
@@ -72,8 +72,7 @@ internal sealed partial class GroupService
                 if (commit.IsFaulted)
                 {
                     // Refused before it reached the log (store failed, or the PostgreSQL backlog is at its budget):
-                    // give the seq back so the group's sequence stays gap-free.
-                    g.AssignedSeq = ev.Seq - 1;
+                    // its seq was given back; the sender's read position and the in-flight entry go too.
                     g.ReadPositions[caller] = previousRead;
                     g.PendingSends.Remove(dedupKey);
                     return ChatError.Unavailable(commit.Exception!.InnerException!.Message);
@@ -196,6 +195,7 @@ internal sealed partial class GroupService
 
                 _events.ReadUpTo(g, caller, seq, originSession);
             }));
+            if (commit.IsFaulted) g.ReadPositions[caller] = current;
         }
         finally
         {
@@ -293,7 +293,7 @@ internal sealed partial class GroupService
     }
 
     private Task CommitGroupEventAsync(GroupState g, List<Mutation> mutations, EventRecord ev)
-        => _store.CommitAsync(new WalEntry(mutations, () =>
+        => CommitGroupChangeAsync(g, ev.Seq - 1, new WalEntry(mutations, () =>
         {
             lock (g) g.LastSeq = ev.Seq;
             _events.EventCommitted(g, ev);

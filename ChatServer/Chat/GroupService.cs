@@ -249,7 +249,7 @@ internal sealed partial class GroupService
             var mutations = new List<Mutation> { new(StoreKeys.ForGroup(g.Record.Id), RecordCodec.Encode(updated)) };
             AddEvent(mutations, ev);
             await WriteThroughAsync(g, mutations, ev.Seq - 1);
-            await _store.CommitAsync(new WalEntry(mutations, () =>
+            await CommitGroupChangeAsync(g, ev.Seq - 1, new WalEntry(mutations, () =>
             {
                 lock (g)
                 {
@@ -304,7 +304,7 @@ internal sealed partial class GroupService
             foreach (var m in changed) mutations.Add(new Mutation(StoreKeys.ForMember(g.Record.Id, m.UserId), RecordCodec.Encode(WithReadSeq(g, m))));
             foreach (var ev in events) AddEvent(mutations, ev);
             await WriteThroughAsync(g, mutations, events[0].Seq - 1);
-            await _store.CommitAsync(new WalEntry(mutations, () =>
+            await CommitGroupChangeAsync(g, events[0].Seq - 1, new WalEntry(mutations, () =>
             {
                 lock (g)
                 {
@@ -331,9 +331,8 @@ internal sealed partial class GroupService
         var mutations = new List<Mutation> { new(StoreKeys.ForMember(g.Record.Id, userId), RecordCodec.Encode(member)) };
         AddEvent(mutations, ev);
         await WriteThroughAsync(g, mutations, ev.Seq - 1);
-        g.ReadPositions[userId] = ev.Seq;
         var user = _state.Users[userId];
-        await _store.CommitAsync(new WalEntry(mutations, () =>
+        await CommitGroupChangeAsync(g, ev.Seq - 1, new WalEntry(mutations, () =>
         {
             lock (g)
             {
@@ -346,6 +345,7 @@ internal sealed partial class GroupService
             _events.MemberAdded(g, userId);
             _events.EventCommitted(g, ev);
         }));
+        g.ReadPositions[userId] = ev.Seq;
     }
 
     private async Task RemoveMemberLockedAsync(GroupState g, Guid userId, Guid? by)
@@ -354,9 +354,8 @@ internal sealed partial class GroupService
         var mutations = new List<Mutation> { new(StoreKeys.ForMember(g.Record.Id, userId), null) };
         AddEvent(mutations, ev);
         await WriteThroughAsync(g, mutations, ev.Seq - 1);
-        g.ReadPositions.Remove(userId);
         var user = _state.Users[userId];
-        await _store.CommitAsync(new WalEntry(mutations, () =>
+        await CommitGroupChangeAsync(g, ev.Seq - 1, new WalEntry(mutations, () =>
         {
             lock (g) g.LastSeq = ev.Seq;
             _events.EventCommitted(g, ev);
@@ -369,6 +368,18 @@ internal sealed partial class GroupService
             lock (user) user.Groups.Remove(g.Record.Id);
             _events.MemberRemoved(g, userId);
         }));
+        g.ReadPositions.Remove(userId);
+    }
+
+    /// <summary>
+    /// Hands a group change to the log (under the group's Gate). A change refused before it reaches the log (store
+    /// failed, or the PostgreSQL backlog at its budget) gives its seqs back, so the group's sequence has no hole.
+    /// </summary>
+    private Task CommitGroupChangeAsync(GroupState g, ulong seqBefore, WalEntry entry)
+    {
+        var commit = _store.CommitAsync(entry);
+        if (commit.IsFaulted) g.AssignedSeq = seqBefore;
+        return commit;
     }
 
     /// <summary>Writes a group change through to PostgreSQL (when configured); on failure gives its seqs back.</summary>
