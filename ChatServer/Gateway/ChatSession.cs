@@ -27,6 +27,7 @@ internal sealed partial class ChatSession
     private List<(Guid GroupId, ulong Seq, byte[] Frame)>? _held;
     private Dictionary<Guid, ulong>? _replayedUpTo;
     private bool _overflow;
+    private bool _drainedDuringReplay;
     private int _inFlight;
     private int _floodStrikes;
     private int _closing;
@@ -131,8 +132,22 @@ internal sealed partial class ChatSession
                 return;
             }
 
-            SendEventLocked(groupId, seq, frame);
+            if (!AlreadyReplayedLocked(groupId, seq)) SendEventLocked(groupId, seq, frame);
         }
+    }
+
+    /// <summary>
+    /// True for a live push the resume replay already sent: an event can be committed (and counted in the group's
+    /// last seq the replay read) before its fan-out reaches this session. The first push past the replayed seq ends
+    /// the check for that group.
+    /// </summary>
+    private bool AlreadyReplayedLocked(Guid groupId, ulong seq)
+    {
+        if (_replayedUpTo is null || !_replayedUpTo.TryGetValue(groupId, out var upTo)) return false;
+        if (seq <= upTo) return true;
+        _replayedUpTo.Remove(groupId);
+        if (_replayedUpTo.Count == 0) _replayedUpTo = null;
+        return false;
     }
 
     /// <summary>Typing and ReadUpTo: ephemeral, dropped when the session is over its outbound limit.</summary>
@@ -176,15 +191,27 @@ internal sealed partial class ChatSession
     {
         lock (_pushLock)
         {
-            if (!_overflow) return;
-            foreach (var (groupId, range) in _missed)
+            if (_held is not null)
             {
-                _ws.TrySend(WireRecords.GapPush(groupId, range.From, range.To), droppable: false);
+                // A resume replay is still being queued: its Gap comes after Synced, from ReleasePushes.
+                _drainedDuringReplay = true;
+                return;
             }
 
-            _missed.Clear();
-            _overflow = false;
+            AnnounceMissedLocked();
         }
+    }
+
+    private void AnnounceMissedLocked()
+    {
+        if (!_overflow) return;
+        foreach (var (groupId, range) in _missed)
+        {
+            _ws.TrySend(WireRecords.GapPush(groupId, range.From, range.To), droppable: false);
+        }
+
+        _missed.Clear();
+        _overflow = false;
     }
 
     /// <summary>Starts holding pushes while a resume replay is produced.</summary>
@@ -201,13 +228,16 @@ internal sealed partial class ChatSession
             var held = _held;
             _held = null;
             if (held is null) return;
-            foreach (var (groupId, seq, frame) in held)
+            if (_drainedDuringReplay)
             {
-                if (_replayedUpTo is not null && _replayedUpTo.TryGetValue(groupId, out var upTo) && seq <= upTo) continue;
-                SendEventLocked(groupId, seq, frame);
+                _drainedDuringReplay = false;
+                AnnounceMissedLocked();
             }
 
-            _replayedUpTo = null;
+            foreach (var (groupId, seq, frame) in held)
+            {
+                if (!AlreadyReplayedLocked(groupId, seq)) SendEventLocked(groupId, seq, frame);
+            }
         }
     }
 
