@@ -10,7 +10,10 @@ namespace ChatServer.Storage.Postgres;
 /// </summary>
 internal sealed class ChangeSet
 {
-    private readonly Dictionary<(Guid, ulong), EventRecord> _events = new();
+    // Events by group, each group's in log (= seq) order: copied group by group, consecutive rows land next to
+    // each other in both B-trees, which roughly halves PostgreSQL's work per row against log order.
+    private readonly Dictionary<Guid, Dictionary<ulong, EventRecord>> _events = new();
+    private int _eventCount;
     private readonly Dictionary<(Guid, Guid), MemberRecord?> _members = new();
     private readonly Dictionary<Guid, UserRecord> _users = new();
     private readonly Dictionary<Guid, GroupRecord> _groups = new();
@@ -21,8 +24,7 @@ internal sealed class ChangeSet
         switch (m.Key[0])
         {
             case StoreKeys.Event when m.Value is not null:
-                var ev = RecordCodec.DecodeEvent(m.Value);
-                _events[(ev.GroupId, ev.Seq)] = ev;
+                AddEvent(RecordCodec.DecodeEvent(m.Value));
                 break;
             case StoreKeys.Member:
                 var key = (StoreKeys.ReadGuid(m.Key, 1), StoreKeys.ReadGuid(m.Key, 17));
@@ -43,18 +45,28 @@ internal sealed class ChangeSet
         }
     }
 
-    public int EventCount => _events.Count;
+    private void AddEvent(EventRecord ev)
+    {
+        if (!_events.TryGetValue(ev.GroupId, out var group)) _events[ev.GroupId] = group = new Dictionary<ulong, EventRecord>();
+        if (group.TryAdd(ev.Seq, ev)) _eventCount++;
+        else group[ev.Seq] = ev;
+    }
+
+    public int EventCount => _eventCount;
 
     /// <summary>Splits off the events of about half the groups (by group id) so two connections can apply them in parallel.</summary>
     public ChangeSet SplitEvents()
     {
         var other = new ChangeSet();
-        foreach (var (key, ev) in _events)
+        foreach (var (groupId, events) in _events)
         {
-            if ((key.Item1.GetHashCode() & 1) == 1) other._events[key] = ev;
+            if ((groupId.GetHashCode() & 1) == 0) continue;
+            other._events[groupId] = events;
+            other._eventCount += events.Count;
         }
 
-        foreach (var key in other._events.Keys) _events.Remove(key);
+        foreach (var groupId in other._events.Keys) _events.Remove(groupId);
+        _eventCount -= other._eventCount;
         return other;
     }
 
@@ -158,7 +170,7 @@ internal sealed class ChangeSet
 
         // Synchronous writes: they only touch the socket when Npgsql's buffer fills, and one await per field
         // costs more than the COPY itself at 100,000 rows.
-        foreach (var e in _events.Values)
+        foreach (var e in _events.Values.SelectMany(group => group.Values))
         {
             copy.StartRow();
             copy.Write(e.GroupId, NpgsqlDbType.Uuid);
