@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Collections.Concurrent;
-using System.Threading.Channels;
 using FASTER.core;
 using Microsoft.Extensions.Logging;
 
@@ -12,15 +11,18 @@ internal delegate void RecordVisitor(ReadOnlySpan<byte> key, ReadOnlySpan<byte> 
 /// <summary>
 /// The node's durable state: a FASTER key-value store under a FasterLog write-ahead log.
 /// Every change is one <see cref="WalEntry"/>: appended to the log by a single committer, group-committed
-/// (one fsync for every entry waiting), then applied to the store, then acknowledged. The store is
-/// checkpointed periodically; on start it recovers the last checkpoint and replays the log past it.
-/// Replay is idempotent because every mutation carries the full new value of its key.
+/// (one fsync for every entry waiting), then applied to the store, then acknowledged. Committing and applying
+/// are two dedicated threads in a pipeline: while one batch is applied and acknowledged, the next is appended and
+/// made durable. The store is checkpointed periodically; on start it recovers the last checkpoint and replays the
+/// log past it. Replay is idempotent because every mutation carries the full new value of its key.
 /// </summary>
 internal sealed partial class StorageEngine : IAsyncDisposable
 {
     private readonly StorageOptions _options;
     private readonly ILogger _logger;
-    private readonly Channel<WalEntry> _queue = Channel.CreateUnbounded<WalEntry>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly HandoffQueue<WalEntry> _queue = new();
+    private readonly HandoffQueue<CommittedBatch> _committed = new();
+    private readonly TaskCompletionSource _applierDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ConcurrentBag<KvSession> _readSessions = new();
     private readonly SemaphoreSlim _checkpointGate = new(1, 1);
     private readonly CancellationTokenSource _stopping = new();
@@ -29,7 +31,6 @@ internal sealed partial class StorageEngine : IAsyncDisposable
     private FasterKV<SpanByte, SpanByte> _kv = null!;
     private FasterLog _wal = null!;
     private KvSession _writer = null!;
-    private Task _committer = Task.CompletedTask;
     private Task _background = Task.CompletedTask;
     private long _appliedUntil;
     private long _truncateLimit = long.MaxValue;
@@ -108,7 +109,8 @@ internal sealed partial class StorageEngine : IAsyncDisposable
 
         ScanLive(load);
 
-        _committer = Task.Run(RunCommitterAsync);
+        StartThread(RunCommitter, "wal-commit");
+        StartThread(RunApplier, "wal-apply");
         _background = Task.Run(RunBackgroundAsync);
         StartDrainer();
     }
@@ -118,7 +120,7 @@ internal sealed partial class StorageEngine : IAsyncDisposable
     {
         if (_fault is { } fault) return Task.FromException(new StorageUnavailableException("the write-ahead log has failed", fault));
         if (BacklogFull) return Task.FromException(new StorageUnavailableException("the PostgreSQL write-behind backlog has reached its disk budget"));
-        if (!_queue.Writer.TryWrite(entry)) return Task.FromException(new StorageUnavailableException("the store is shutting down"));
+        if (!_queue.TryAdd(entry)) return Task.FromException(new StorageUnavailableException("the store is shutting down"));
         return entry.Durable;
     }
 
@@ -167,8 +169,8 @@ internal sealed partial class StorageEngine : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         if (_kv is null || Interlocked.Exchange(ref _disposed, 1) != 0) return;
-        _queue.Writer.TryComplete();
-        await _committer;
+        _queue.Close();
+        await _applierDone.Task;
         await _stopping.CancelAsync();
         try
         {
@@ -252,57 +254,110 @@ internal sealed partial class StorageEngine : IAsyncDisposable
         }
     }
 
-    private async Task RunCommitterAsync()
+    private static void StartThread(ThreadStart loop, string name) => new Thread(loop) { IsBackground = true, Name = name }.Start();
+
+    /// <summary>A batch that is durable (or, in relaxed mode, appended), and the log address its last entry ends at.</summary>
+    private readonly record struct CommittedBatch(List<WalEntry> Entries, long EndAddress);
+
+    /// <summary>First stage, on its own thread: appends what is queued and makes it durable with one commit.</summary>
+    private void RunCommitter()
     {
-        var batch = new List<WalEntry>(256);
-        var reader = _queue.Reader;
-        while (await reader.WaitToReadAsync())
+        try
         {
-            batch.Clear();
-            while (batch.Count < _options.MaxCommitBatch && reader.TryRead(out var entry)) batch.Add(entry);
-            if (_fault is not null)
+            var batch = new List<WalEntry>(256);
+            while (_queue.TakeBatch(batch, _options.MaxCommitBatch))
             {
-                foreach (var e in batch) e.Fail(new StorageUnavailableException("the write-ahead log has failed", _fault));
-                continue;
-            }
-
-            try
-            {
-                foreach (var e in batch) Append(e);
-                if (_options.Durability == DurabilityMode.Fsync)
+                if (_fault is null)
                 {
-                    await _wal.CommitAsync();
-                    Interlocked.Increment(ref _commits);
-                }
-            }
-            catch (Exception ex)
-            {
-                _fault = ex;
-                Log.WalFailed(_logger, ex);
-                foreach (var e in batch) e.Fail(new StorageUnavailableException("the write-ahead log has failed", ex));
-                continue;
-            }
-
-            // Each entry is acknowledged right after its own callback (memory update and fan-out), so its reply
-            // does not wait for the fan-out of the entries after it in the batch.
-            foreach (var e in batch)
-            {
-                Apply(e.Mutations);
-                try
-                {
-                    e.OnCommitted?.Invoke();
-                }
-                catch (Exception ex)
-                {
-                    Log.CallbackFailed(_logger, ex);
+                    try
+                    {
+                        foreach (var e in batch) Append(e);
+                        if (_options.Durability == DurabilityMode.Fsync)
+                        {
+                            // Blocking on this thread: the wait must not queue behind the thread pool's work.
+                            _wal.CommitAsync().AsTask().GetAwaiter().GetResult();
+                            Interlocked.Increment(ref _commits);
+                        }
+                    }
+                    catch (Exception ex)
+                    {
+                        _fault = ex;
+                        Log.WalFailed(_logger, ex);
+                    }
                 }
 
-                e.Complete();
-            }
+                if (_fault is { } fault)
+                {
+                    foreach (var e in batch) e.Fail(new StorageUnavailableException("the write-ahead log has failed", fault));
+                    batch.Clear();
+                    continue;
+                }
 
-            Interlocked.Exchange(ref _appliedUntil, _wal.TailAddress);
-            Interlocked.Add(ref _entriesCommitted, batch.Count);
-            NoteCommit(_wal.TailAddress, batch.Count);
+                // Only this thread appends, so the tail is where this batch ends.
+                _committed.TryAdd(new CommittedBatch(batch, _wal.TailAddress));
+                batch = new List<WalEntry>(256);
+            }
+        }
+        finally
+        {
+            _committed.Close();
+        }
+    }
+
+    /// <summary>
+    /// Second stage, on its own thread, in log order: applies each entry to the store, runs its callback (memory
+    /// update and fan-out) and acknowledges it right after, so a reply does not wait for the fan-out of the
+    /// entries after it.
+    /// </summary>
+    private void RunApplier()
+    {
+        try
+        {
+            var batches = new List<CommittedBatch>();
+            while (_committed.TakeBatch(batches, int.MaxValue))
+            {
+                foreach (var (entries, endAddress) in batches)
+                {
+                    foreach (var e in entries)
+                    {
+                        try
+                        {
+                            Apply(e.Mutations);
+                        }
+                        catch (Exception ex)
+                        {
+                            // The entry is durable but the store did not take it: refuse everything from here on
+                            // (a restart replays the log into the store).
+                            _fault ??= ex;
+                            Log.WalFailed(_logger, ex);
+                            e.Fail(new StorageUnavailableException("the store has failed", ex));
+                            continue;
+                        }
+
+                        try
+                        {
+                            e.OnCommitted?.Invoke();
+                        }
+                        catch (Exception ex)
+                        {
+                            Log.CallbackFailed(_logger, ex);
+                        }
+
+                        e.Complete();
+                    }
+
+                    // A checkpoint records this address as applied: never past what the store holds.
+                    Interlocked.Exchange(ref _appliedUntil, endAddress);
+                    Interlocked.Add(ref _entriesCommitted, entries.Count);
+                    NoteCommit(endAddress, entries.Count);
+                }
+
+                batches.Clear();
+            }
+        }
+        finally
+        {
+            _applierDone.TrySetResult();
         }
     }
 
