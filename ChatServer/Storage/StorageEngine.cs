@@ -247,10 +247,26 @@ internal sealed partial class StorageEngine : IAsyncDisposable
 
     private void Apply(List<Mutation> mutations)
     {
+        foreach (var m in mutations) Apply(m);
+    }
+
+    private void Apply(Mutation m)
+    {
+        if (m.Value is null) _writer.Delete(m.Key);
+        else _writer.Upsert(m.Key, m.Value);
+    }
+
+    /// <summary>
+    /// Applies one committed entry, holding back the keys nothing reads from the store while the node runs
+    /// (memberships and seq counters live in memory; the store has them for restarts): a batch writes each of those
+    /// once, with its last value, instead of once per send (a send rewrites the sender's read position).
+    /// </summary>
+    private void ApplyDeferring(List<Mutation> mutations, Dictionary<byte[], Mutation> deferred)
+    {
         foreach (var m in mutations)
         {
-            if (m.Value is null) _writer.Delete(m.Key);
-            else _writer.Upsert(m.Key, m.Value);
+            if (m.Key.Length > 0 && m.Key[0] is StoreKeys.Member or StoreKeys.GroupSeq) deferred[m.Key] = m;
+            else Apply(m);
         }
     }
 
@@ -314,6 +330,7 @@ internal sealed partial class StorageEngine : IAsyncDisposable
         try
         {
             var batches = new List<CommittedBatch>();
+            var deferred = new Dictionary<byte[], Mutation>(KeyComparer.Instance);
             while (_committed.TakeBatch(batches, int.MaxValue))
             {
                 foreach (var (entries, endAddress) in batches)
@@ -322,7 +339,7 @@ internal sealed partial class StorageEngine : IAsyncDisposable
                     {
                         try
                         {
-                            Apply(e.Mutations);
+                            ApplyDeferring(e.Mutations, deferred);
                         }
                         catch (Exception ex)
                         {
@@ -345,6 +362,18 @@ internal sealed partial class StorageEngine : IAsyncDisposable
 
                         e.Complete();
                     }
+
+                    try
+                    {
+                        foreach (var m in deferred.Values) Apply(m);
+                    }
+                    catch (Exception ex)
+                    {
+                        _fault ??= ex;
+                        Log.WalFailed(_logger, ex);
+                    }
+
+                    deferred.Clear();
 
                     // A checkpoint records this address as applied: never past what the store holds.
                     Interlocked.Exchange(ref _appliedUntil, endAddress);

@@ -71,3 +71,18 @@ internal static class StoreKeys
         return key;
     }
 }
+
+/// <summary>Store keys compared by content, for dictionaries keyed by them.</summary>
+internal sealed class KeyComparer : IEqualityComparer<byte[]>
+{
+    public static readonly KeyComparer Instance = new();
+
+    public bool Equals(byte[]? x, byte[]? y) => x.AsSpan().SequenceEqual(y);
+
+    public int GetHashCode(byte[] key)
+    {
+        var hash = new HashCode();
+        hash.AddBytes(key);
+        return hash.ToHashCode();
+    }
+}
