@@ -1,13 +1,10 @@
 using System.Buffers;
-using System.IO.Pipelines;
 using System.Text;
 using BenchmarkDotNet.Attributes;
 using ChatServer.Auth;
 using ChatServer.Gateway;
 using ChatServer.Gateway.WebSockets;
 using ChatServer.Storage;
-using Microsoft.AspNetCore.Connections;
-using Microsoft.AspNetCore.Http.Features;
 
 namespace ChatServer.Bench;
 
@@ -123,111 +120,4 @@ public class TokenBenchmarks
 
     [Benchmark]
     public int Validate() => (int)_tokens.Validate(_token, out _);
-}
-
-/// <summary>
-/// Fan-out of one event frame to N connections through the real outbound queues and writer loops
-/// (<see cref="WebSocketConnection.TrySend"/>, one writer task per connection, one flush per batch) over
-/// in-memory pipes; each operation waits until every client has read the frame. Allocated bytes / N is the
-/// cost per delivered frame.
-/// </summary>
-[MemoryDiagnoser]
-public class FanoutBenchmarks
-{
-    private WebSocketConnection[] _connections = [];
-    private PipeReader[] _clients = [];
-    private byte[] _frame = [];
-
-    [Params(1, 100, 1_000, 50_000)]
-    public int Sessions { get; set; }
-
-    [GlobalSetup]
-    public void Setup()
-    {
-        _frame = WireRecords.EventPush(FrameBenchmarks.SampleEvent());
-        _connections = new WebSocketConnection[Sessions];
-        _clients = new PipeReader[Sessions];
-        byte[] upgrade = Encoding.ASCII.GetBytes(
-            "GET /v1/ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
-        var options = new WebSocketOptions();
-        for (int i = 0; i < Sessions; i++)
-        {
-            var context = new PipeConnectionContext();
-            context.ClientOutput.WriteAsync(upgrade).AsTask().GetAwaiter().GetResult();
-            _connections[i] = WebSocketConnection.AcceptAsync(context, options, TimeProvider.System, CancellationToken.None).AsTask().GetAwaiter().GetResult()!;
-            _clients[i] = context.ClientInput;
-            SkipResponseHead(context.ClientInput);
-        }
-    }
-
-    private static void SkipResponseHead(PipeReader reader)
-    {
-        while (true)
-        {
-            var result = reader.ReadAsync().AsTask().GetAwaiter().GetResult();
-            var seq = new SequenceReader<byte>(result.Buffer);
-            if (seq.TryReadTo(out ReadOnlySequence<byte> _, "\r\n\r\n"u8))
-            {
-                reader.AdvanceTo(seq.Position);
-                return;
-            }
-
-            reader.AdvanceTo(result.Buffer.Start, result.Buffer.End);
-        }
-    }
-
-    [Benchmark]
-    public async Task FanOut()
-    {
-        foreach (var c in _connections) c.TrySend(_frame, droppable: true);
-        foreach (var reader in _clients)
-        {
-            long need = _frame.Length;
-            while (need > 0)
-            {
-                var result = await reader.ReadAsync();
-                long take = Math.Min(need, result.Buffer.Length);
-                need -= take;
-                reader.AdvanceTo(result.Buffer.GetPosition(take));
-            }
-        }
-    }
-
-    [GlobalCleanup]
-    public void Cleanup()
-    {
-        foreach (var c in _connections) c.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(1));
-    }
-}
-
-/// <summary>A <see cref="ConnectionContext"/> over two in-memory pipes; the benchmark plays the client.</summary>
-internal sealed class PipeConnectionContext : ConnectionContext
-{
-    private readonly Pipe _toServer = new(new PipeOptions(pauseWriterThreshold: 0, useSynchronizationContext: false));
-    private readonly Pipe _toClient = new(new PipeOptions(pauseWriterThreshold: 0, useSynchronizationContext: false));
-
-    public PipeConnectionContext() => Transport = new Duplex(_toServer.Reader, _toClient.Writer);
-
-    public override string ConnectionId { get; set; } = "bench";
-
-    public override IFeatureCollection Features { get; } = new FeatureCollection();
-
-    public override IDictionary<object, object?> Items { get; set; } = new Dictionary<object, object?>();
-
-    public override IDuplexPipe Transport { get; set; }
-
-    public PipeWriter ClientOutput => _toServer.Writer;
-
-    public PipeReader ClientInput => _toClient.Reader;
-
-    public override void Abort(ConnectionAbortedException abortReason)
-    {
-    }
-
-    private sealed class Duplex(PipeReader input, PipeWriter output) : IDuplexPipe
-    {
-        public PipeReader Input => input;
-
-        public PipeWriter Output => output;
-    }
 }
