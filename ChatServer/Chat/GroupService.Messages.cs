@@ -335,10 +335,13 @@ internal sealed partial class GroupService
     {
         var start = list.Count;
         HashSet<ulong>? missing = null;
-        for (var seq = from; seq <= to; seq++)
+        using (var reader = _store.LeaseReader())
         {
-            if (_store.Read(StoreKeys.ForEvent(groupId, seq)) is { } bytes) list.Add(RecordCodec.DecodeEvent(bytes));
-            else if (_store.HasPostgres) (missing ??= new HashSet<ulong>()).Add(seq);
+            for (var seq = from; seq <= to; seq++)
+            {
+                if (reader.ReadEvent(groupId, seq) is { } bytes) list.Add(RecordCodec.DecodeEvent(bytes));
+                else if (_store.HasPostgres) (missing ??= new HashSet<ulong>()).Add(seq);
+            }
         }
 
         if (missing is not null)

@@ -126,15 +126,25 @@ internal sealed partial class StorageEngine : IAsyncDisposable
 
     public byte[]? Read(ReadOnlySpan<byte> key)
     {
-        if (!_readSessions.TryTake(out var session)) session = NewSession();
-        try
+        using var reader = LeaseReader();
+        return reader.Read(key);
+    }
+
+    /// <summary>A store session for a run of reads by one caller (history pages), returned to the pool on dispose.</summary>
+    public Reader LeaseReader() => new(this, _readSessions.TryTake(out var session) ? session : NewSession());
+
+    internal readonly struct Reader(StorageEngine engine, KvSession session) : IDisposable
+    {
+        public byte[]? Read(ReadOnlySpan<byte> key) => session.Read(key);
+
+        /// <summary>The stored bytes of one event, or null when the store does not hold it.</summary>
+        public byte[]? ReadEvent(Guid groupId, ulong seq)
         {
-            return session.Read(key);
+            Span<byte> key = stackalloc byte[25];
+            return session.Read(key[..StoreKeys.WriteEventKey(key, groupId, seq)]);
         }
-        finally
-        {
-            _readSessions.Add(session);
-        }
+
+        public void Dispose() => engine._readSessions.Add(session);
     }
 
     /// <summary>Checkpoints the store and truncates the log up to what the checkpoint (and the write-behind) hold.</summary>
