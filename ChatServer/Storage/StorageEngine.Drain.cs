@@ -1,4 +1,5 @@
 using ChatServer.Storage.Postgres;
+using FASTER.core;
 using Microsoft.Extensions.Logging;
 
 namespace ChatServer.Storage;
@@ -151,14 +152,17 @@ internal sealed partial class StorageEngine
         using var session = NewSession();
         using var iterator = _wal.Scan(position, long.MaxValue);
         var batch = new List<List<Mutation>>(_options.DrainBatchEntries);
+        var ahead = new List<List<Mutation>>(_options.DrainBatchEntries);
         long batchEnd = position;
+        long aheadEnd = position;
         var delay = TimeSpan.FromMilliseconds(100);
         while (!stopping.IsCancellationRequested)
         {
-            while (batch.Count < _options.DrainBatchEntries && iterator.GetNext(out byte[] entry, out var length, out _, out var next))
+            if (batch.Count == 0)
             {
-                batch.Add(WalEntry.Decode(entry.AsSpan(0, length)));
-                batchEnd = next;
+                (batch, ahead) = (ahead, batch);
+                batchEnd = Math.Max(batchEnd, aheadEnd);
+                batchEnd = ReadBatch(iterator, batch, batchEnd);
             }
 
             if (batch.Count == 0)
@@ -169,7 +173,11 @@ internal sealed partial class StorageEngine
 
             try
             {
-                await pg.DrainAsync(nodeId, batch, batchEnd, stopping);
+                var drain = pg.DrainAsync(nodeId, batch, batchEnd, stopping);
+
+                // Read and decode the next batch while PostgreSQL takes this one.
+                if (ahead.Count == 0) aheadEnd = ReadBatch(iterator, ahead, batchEnd);
+                await drain;
                 _postgresHealthy = true;
                 delay = TimeSpan.FromMilliseconds(100);
             }
@@ -194,6 +202,18 @@ internal sealed partial class StorageEngine
             TrimHotWindow(session, batch);
             batch.Clear();
         }
+    }
+
+    /// <summary>Appends the next committed log entries to <paramref name="batch"/> (up to the batch size); returns the address after the last one.</summary>
+    private long ReadBatch(FasterLogScanIterator iterator, List<List<Mutation>> batch, long end)
+    {
+        while (batch.Count < _options.DrainBatchEntries && iterator.GetNext(out byte[] entry, out var length, out _, out var next))
+        {
+            batch.Add(WalEntry.Decode(entry.AsSpan(0, length)));
+            end = next;
+        }
+
+        return end;
     }
 
     /// <summary>Drops events older than the hot window from FASTER once PostgreSQL holds them; reads of them fall through.</summary>
