@@ -72,6 +72,36 @@ public sealed class EditDeleteTests : IClassFixture<MessagingServerFixture>
     }
 
     [Fact]
+    public async Task History_read_before_an_edit_and_a_delete_shows_both_when_read_again_over_both_transports()
+    {
+        // The first pages keep the group's newest events in memory; the edit and the delete must replace them there.
+        var room = await GroupAsync(_server, 1);
+        var author = room.Members[0];
+        await using var authorSocket = await author.ConnectAsync();
+        var kept = await authorSocket.SendAsync(room.Id, "k1", "to be edited");
+        var doomed = await authorSocket.SendAsync(room.Id, "k2", "to be deleted");
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Contains((await authorSocket.HistoryAsync(room.Id)).Events, e => e.Seq == doomed.Seq && e.Body == "to be deleted");
+            Assert.Contains((await room.Owner.Http.OpenGroupAsync(room.Id, 10)).Events, e => e.Seq == kept.Seq && e.Body == "to be edited");
+        }
+
+        await authorSocket.EditAsync(room.Id, kept.Seq, "edited while cached");
+        await author.Http.DeleteAsync(room.Id, doomed.Seq);
+
+        foreach (var events in new[] { (await authorSocket.HistoryAsync(room.Id)).Events, (await room.Owner.Http.HistoryAsync(room.Id)).Events, (await room.Owner.Http.OpenGroupAsync(room.Id, 10)).Events })
+        {
+            var edited = events.Single(e => e.Seq == kept.Seq);
+            Assert.Equal(("edited while cached", false), (edited.Body, edited.Deleted));
+            Assert.NotNull(edited.EditedAtMs);
+            var deleted = events.Single(e => e.Seq == doomed.Seq);
+            Assert.Equal((string.Empty, true), (deleted.Body, deleted.Deleted));
+        }
+
+        await ApiErrorAsync(() => authorSocket.EditAsync(room.Id, doomed.Seq, "zombie"), ChatErrorCodes.NotFound);
+    }
+
+    [Fact]
     public async Task Only_the_author_may_edit_and_editing_another_members_message_is_forbidden_even_for_the_owner()
     {
         var room = await GroupAsync(_server, 2);

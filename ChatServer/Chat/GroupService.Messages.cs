@@ -317,7 +317,11 @@ internal sealed partial class GroupService
     /// <summary>One event: from FASTER, or from PostgreSQL when it fell out of the hot window (or was never local).</summary>
     public EventRecord? ReadEvent(Guid groupId, ulong seq)
     {
-        if (_store.Read(StoreKeys.ForEvent(groupId, seq)) is { } bytes) return RecordCodec.DecodeEvent(bytes);
+        using (var reader = _store.LeaseReader())
+        {
+            if (reader.ReadEvent(groupId, seq, page: false) is { } ev) return ev;
+        }
+
         if (!_store.HasPostgres) return null;
         var fromPg = _store.ReadEventsFromPostgres(groupId, seq, seq);
         return fromPg.Count == 1 ? fromPg[0] : null;
@@ -339,7 +343,7 @@ internal sealed partial class GroupService
         {
             for (var seq = from; seq <= to; seq++)
             {
-                if (reader.ReadEvent(groupId, seq) is { } bytes) list.Add(RecordCodec.DecodeEvent(bytes));
+                if (reader.ReadEvent(groupId, seq, page: true) is { } ev) list.Add(ev);
                 else if (_store.HasPostgres) (missing ??= new HashSet<ulong>()).Add(seq);
             }
         }

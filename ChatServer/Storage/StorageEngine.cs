@@ -24,6 +24,7 @@ internal sealed partial class StorageEngine : IAsyncDisposable
     private readonly HandoffQueue<CommittedBatch> _committed = new();
     private readonly TaskCompletionSource _applierDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ConcurrentBag<KvSession> _readSessions = new();
+    private readonly RecentEvents _recent = new();
     private readonly SemaphoreSlim _checkpointGate = new(1, 1);
     private readonly CancellationTokenSource _stopping = new();
     private IDevice _kvDevice = null!;
@@ -137,12 +138,11 @@ internal sealed partial class StorageEngine : IAsyncDisposable
     {
         public byte[]? Read(ReadOnlySpan<byte> key) => session.Read(key);
 
-        /// <summary>The stored bytes of one event, or null when the store does not hold it.</summary>
-        public byte[]? ReadEvent(Guid groupId, ulong seq)
-        {
-            Span<byte> key = stackalloc byte[25];
-            return session.Read(key[..StoreKeys.WriteEventKey(key, groupId, seq)]);
-        }
+        /// <summary>
+        /// One event in its current state, or null when the store does not hold it. <paramref name="page"/>: part of a
+        /// history page, whose group then keeps its recent events in memory (<see cref="RecentEvents"/>).
+        /// </summary>
+        public EventRecord? ReadEvent(Guid groupId, ulong seq, bool page) => engine._recent.Read(groupId, seq, session, page);
 
         public void Dispose() => engine._readSessions.Add(session);
     }
@@ -264,6 +264,7 @@ internal sealed partial class StorageEngine : IAsyncDisposable
     {
         if (m.Value is null) _writer.Delete(m.Key);
         else _writer.Upsert(m.Key, m.Value);
+        if (m.Key[0] == StoreKeys.Event) _recent.Written(m.Key, m.Value);
     }
 
     /// <summary>

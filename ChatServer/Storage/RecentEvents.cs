@@ -1,0 +1,70 @@
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
+
+namespace ChatServer.Storage;
+
+/// <summary>
+/// The newest events of the groups being read, decoded, in their current state: a page of recent history is
+/// served from here instead of a store read and a decode per event. Each group read gets a ring of
+/// <see cref="Slots"/> entries (slot = seq mod <see cref="Slots"/>), created on its first read; every write of an
+/// event key replaces its slot after the store has it, and a read fills a slot only if nothing replaced it
+/// meanwhile, so an entry is never older than the store. At most <see cref="MaxGroups"/> rings are kept.
+/// </summary>
+internal sealed class RecentEvents
+{
+    public const int Slots = 64;
+    public const int MaxGroups = 1024;
+
+    private readonly ConcurrentDictionary<Guid, Entry?[]> _rings = new();
+
+    private sealed record Entry(ulong Seq, byte[] Bytes, EventRecord? Decoded);
+
+    /// <summary>Called after the store took a write of an event key (a delete clears the slot).</summary>
+    public void Written(ReadOnlySpan<byte> eventKey, byte[]? value)
+    {
+        // The store's write must be visible before the ring lookup: a read that creates the ring after this
+        // lookup missed it then reads the store and sees the write.
+        Interlocked.MemoryBarrier();
+        var groupId = StoreKeys.ReadGuid(eventKey, 1);
+        if (!_rings.TryGetValue(groupId, out var ring)) return;
+        var seq = BinaryPrimitives.ReadUInt64BigEndian(eventKey[17..]);
+        Volatile.Write(ref ring[(int)(seq % Slots)], value is null ? null : new Entry(seq, value, null));
+    }
+
+    /// <summary>
+    /// The event at (group, seq): from the group's ring, else read from the store with <paramref name="session"/>
+    /// and kept. Without <paramref name="keep"/> (single reads) a group that has no ring does not get one.
+    /// </summary>
+    public EventRecord? Read(Guid groupId, ulong seq, KvSession session, bool keep)
+    {
+        Span<byte> key = stackalloc byte[25];
+        key = key[..StoreKeys.WriteEventKey(key, groupId, seq)];
+        if (!keep && !_rings.ContainsKey(groupId)) return session.Read(key) is { } stored ? RecordCodec.DecodeEvent(stored) : null;
+
+        var ring = RingOf(groupId);
+        ref var slot = ref ring[(int)(seq % Slots)];
+        var seen = Volatile.Read(ref slot);
+        if (seen is not null && seen.Seq == seq)
+        {
+            if (seen.Decoded is { } hit) return hit;
+            var decoded = RecordCodec.DecodeEvent(seen.Bytes);
+            Interlocked.CompareExchange(ref slot, seen with { Decoded = decoded }, seen);
+            return decoded;
+        }
+
+        var bytes = session.Read(key);
+        if (bytes is null) return null;
+        var ev = RecordCodec.DecodeEvent(bytes);
+
+        // Only if no write replaced the slot since it was looked at: a concurrent write is newer than this read.
+        Interlocked.CompareExchange(ref slot, new Entry(seq, bytes, ev), seen);
+        return ev;
+    }
+
+    private Entry?[] RingOf(Guid groupId)
+    {
+        if (_rings.TryGetValue(groupId, out var ring)) return ring;
+        if (_rings.Count >= MaxGroups) _rings.Clear();
+        return _rings.GetOrAdd(groupId, _ => new Entry?[Slots]);
+    }
+}
