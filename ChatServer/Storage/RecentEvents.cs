@@ -8,12 +8,12 @@ namespace ChatServer.Storage;
 /// served from here instead of a store read and a decode per event. Each group read gets a ring of
 /// <see cref="Slots"/> entries (slot = seq mod <see cref="Slots"/>), created on its first read; every write of an
 /// event key replaces its slot after the store has it, and a read fills a slot only if nothing replaced it
-/// meanwhile, so an entry is never older than the store. At most <see cref="MaxGroups"/> rings are kept.
+/// meanwhile (so an entry is never older than the store) and the slot held no newer event. At most <see cref="MaxGroups"/> rings are kept.
 /// </summary>
 internal sealed class RecentEvents
 {
-    public const int Slots = 64;
-    public const int MaxGroups = 1024;
+    public const int Slots = 256;
+    public const int MaxGroups = 512;
 
     private readonly ConcurrentDictionary<Guid, Entry?[]> _rings = new();
 
@@ -56,8 +56,9 @@ internal sealed class RecentEvents
         if (bytes is null) return null;
         var ev = RecordCodec.DecodeEvent(bytes);
 
-        // Only if no write replaced the slot since it was looked at: a concurrent write is newer than this read.
-        Interlocked.CompareExchange(ref slot, new Entry(seq, bytes, ev), seen);
+        // Only if no write replaced the slot since it was looked at (a concurrent write is newer than this read),
+        // and never over a newer event: paging far back does not push out the newest ones.
+        if (seen is null || seen.Seq < seq) Interlocked.CompareExchange(ref slot, new Entry(seq, bytes, ev), seen);
         return ev;
     }
 
