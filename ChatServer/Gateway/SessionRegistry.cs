@@ -87,7 +87,8 @@ internal sealed class SessionRegistry : IChatEvents
         }
         else
         {
-            foreach (var member in group.MemberOrder)
+            // The member dictionary, not the sorted MemberOrder: fan-out needs no order, and a tree walk costs more.
+            foreach (var member in members.Keys)
             {
                 if (!_byUser.TryGetValue(member, out var sessions)) continue;
                 frame ??= WireRecords.EventPush(ev);
