@@ -132,6 +132,9 @@ public sealed class SlowConsumerTests
             var batch = new List<Task<SendResult>>();
             for (var i = 0; i < 4; i++) batch.Add(sender.SendAsync(room.Id, $"m{round}-{i}", Body));
             await Task.WhenAll(batch);
+
+            // ~3 MB/s, still 30 times what the client reads, without a send loop that starves the reader's thread.
+            await Task.Delay(10);
             if (overflowSince == TimeSpan.Zero && session.IsOverflowing) overflowSince = watch.Elapsed;
             Assert.False(session.IsClosing, $"a client that drains slowly was closed {watch.Elapsed - overflowSince} after it first passed the limit");
             Assert.True(watch.Elapsed < TimeSpan.FromSeconds(30), "the throttled session never passed its limit");
