@@ -383,8 +383,14 @@ internal sealed class Coordinator(LoadOptions o, string[] args)
         _report["connections"] = _report.GetValueOrDefault("connections", o.Clients);
         _report["params"] = new Dictionary<string, object>
         {
-            ["groups"] = o.Groups, ["members"] = o.Members, ["online"] = o.Online, ["rate"] = o.Rate, ["duration"] = o.DurationSeconds,
-            ["inflight"] = o.InFlight, ["workers"] = o.Workers, ["logins"] = o.Logins,
+            ["groups"] = o.Groups,
+            ["members"] = o.Members,
+            ["online"] = o.Online,
+            ["rate"] = o.Rate,
+            ["duration"] = o.DurationSeconds,
+            ["inflight"] = o.InFlight,
+            ["workers"] = o.Workers,
+            ["logins"] = o.Logins,
         };
         Console.WriteLine(JsonSerializer.Serialize(_report, s_json));
     }
@@ -400,7 +406,11 @@ internal sealed class Coordinator(LoadOptions o, string[] args)
 
     private static Dictionary<string, double> PercentileMap(HistogramBase h) => h.TotalCount == 0 ? [] : new()
     {
-        ["p50"] = Ms(h, 50), ["p90"] = Ms(h, 90), ["p99"] = Ms(h, 99), ["p99.9"] = Ms(h, 99.9), ["max"] = h.GetMaxValue() / 1000.0,
+        ["p50"] = Ms(h, 50),
+        ["p90"] = Ms(h, 90),
+        ["p99"] = Ms(h, 99),
+        ["p99.9"] = Ms(h, 99.9),
+        ["max"] = h.GetMaxValue() / 1000.0,
     };
 
     private static double Ms(HistogramBase h, double p) => Math.Round(h.GetValueAtPercentile(p) / 1000.0, 2);

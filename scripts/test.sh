@@ -56,6 +56,13 @@ if ! grep -q "Build succeeded" "$ART/build.log"; then
   echo "build failed"; echo "0 passed, 1 failed"; exit 1
 fi
 
+step "format (dotnet format --verify-no-changes)"
+if ! dotnet format Chat.sln --verify-no-changes --no-restore -v q > "$ART/format.log" 2>&1; then
+  grep -E "error" "$ART/format.log" | head -n 20
+  echo "formatting differs from .editorconfig: run 'dotnet format Chat.sln'"; echo "0 passed, 1 failed"; exit 1
+fi
+echo "formatting clean"
+
 step "services"
 start_postgres
 
