@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
 using System.Text;
+using ChatServer.Gateway.WebSockets;
 
 namespace ChatServer.Bench;
 
@@ -12,33 +13,18 @@ internal static class BenchClient
     public static readonly byte[] UpgradeRequest = Encoding.ASCII.GetBytes(
         "GET /v1/ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
 
-    /// <summary>A final binary frame as a client sends it (masked, RFC 6455 §5.3).</summary>
+    /// <summary>A final binary frame as a client sends it (masked, RFC 6455 §5.3): the server's header with the mask bit and key.</summary>
     public static byte[] MaskedBinaryFrame(ReadOnlySpan<byte> payload)
     {
-        int lengthBytes = payload.Length < 126 ? 0 : payload.Length <= ushort.MaxValue ? 2 : 8;
-        var frame = new byte[2 + lengthBytes + 4 + payload.Length];
-        frame[0] = 0x82;
-        if (lengthBytes == 0)
-        {
-            frame[1] = (byte)(0x80 | payload.Length);
-        }
-        else if (lengthBytes == 2)
-        {
-            frame[1] = 0x80 | 126;
-            BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(2), (ushort)payload.Length);
-        }
-        else
-        {
-            frame[1] = 0x80 | 127;
-            BinaryPrimitives.WriteUInt64BigEndian(frame.AsSpan(2), (ulong)payload.Length);
-        }
-
-        int maskAt = 2 + lengthBytes;
+        int header = WebSocketFrames.HeaderLength(payload.Length);
+        var frame = new byte[header + 4 + payload.Length];
+        WebSocketFrames.WriteHeader(frame, WebSocketFrames.OpBinary, fin: true, payload.Length);
+        frame[1] |= 0x80;
         ReadOnlySpan<byte> mask = [0x11, 0x22, 0x33, 0x44];
-        mask.CopyTo(frame.AsSpan(maskAt));
+        mask.CopyTo(frame.AsSpan(header));
         for (int i = 0; i < payload.Length; i++)
         {
-            frame[maskAt + 4 + i] = (byte)(payload[i] ^ mask[i & 3]);
+            frame[header + 4 + i] = (byte)(payload[i] ^ mask[i & 3]);
         }
 
         return frame;
