@@ -89,16 +89,25 @@ public sealed class GatewayProtocolTests(SharedServer shared) : IClassFixture<Sh
     }
 
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public async Task A_text_message_closes_with_1003(bool afterHello)
+    [InlineData(false, "valid")]
+    [InlineData(true, "valid")]
+    [InlineData(false, "invalid-utf8")]
+    [InlineData(true, "invalid-utf8")]
+    [InlineData(false, "over-64k")]
+    [InlineData(true, "over-64k")]
+    public async Task A_text_message_closes_with_1003_whatever_its_content(bool afterHello, string content)
     {
         var user = await _server.NewUserAsync();
         await using var socket = await _server.ConnectAsync();
         if (afterHello) await socket.HelloAsync(user.Token);
 
-        // Valid UTF-8 (invalid UTF-8 in a text frame is a WebSocket-level 1007).
-        var frame = System.Text.Encoding.UTF8.GetBytes($"[16,1,\"{user.Token}\",null]");
+        // The endpoint refuses text at the frame header: neither invalid UTF-8 (1007) nor the size limit (1009) is reached.
+        var frame = content switch
+        {
+            "valid" => System.Text.Encoding.UTF8.GetBytes($"[16,1,\"{user.Token}\",null]"),
+            "invalid-utf8" => [0x5b, 0xc3, 0x28, 0xed, 0xa0, 0x80, 0x5d],
+            _ => System.Text.Encoding.UTF8.GetBytes(new string('t', 70_000)),
+        };
         await socket.SendRawAsync(frame, WebSocketMessageType.Text);
 
         Assert.Equal(ChatCloseCodes.TextFrame, await Expect.ClosedAsync(socket));

@@ -167,6 +167,25 @@ public sealed class SendTests : IClassFixture<MessagingServerFixture>
     }
 
     [Fact]
+    public async Task Send_retried_with_an_empty_oversized_or_nul_body_still_returns_the_first_reply()
+    {
+        var room = await GroupAsync(_server, 0);
+        await using var socket = await room.Owner.ConnectAsync();
+        var first = await socket.SendAsync(room.Id, "retry-any-body", "the original");
+
+        foreach (var body in new[] { "", new string('x', 16385), "nul\0" })
+        {
+            Assert.Equal(first, await socket.SendAsync(room.Id, "retry-any-body", body));
+            var (httpRetry, created) = await room.Owner.Http.SendAsync(room.Id, "retry-any-body", body);
+            Assert.Equal(first, httpRetry);
+            Assert.False(created);
+        }
+
+        await ApiErrorAsync(() => socket.SendAsync(room.Id, "new-empty", ""), ChatErrorCodes.InvalidArgument);
+        Assert.Equal(first.Seq, (await room.Owner.Http.GetGroupAsync(room.Id)).LastSeq);
+    }
+
+    [Fact]
     public async Task Send_first_over_http_is_201_and_retries_over_http_and_websocket_return_the_same_reply()
     {
         var room = await GroupAsync(_server, 0);

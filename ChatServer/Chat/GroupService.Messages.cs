@@ -20,7 +20,6 @@ internal sealed partial class GroupService
         if (!found.IsOk) return found.Error!;
         var g = found.Value!;
         if (Validation.ClientMsgId(clientMsgId) is { } e1) return e1;
-        if (Validation.Body(body, _options.MaxBodyBytes) is { } e2) return e2;
 
         Task<SendOutcome> pending;
         TaskCompletionSource<SendOutcome>? mine = null;
@@ -40,6 +39,8 @@ internal sealed partial class GroupService
             }
             else
             {
+                // A retry returns the first reply whatever its body, so the body is checked only for a new send.
+                if (Validation.Body(body, _options.MaxBodyBytes) is { } e2) return e2;
                 var retryAfter = _sendBuckets.TryTake(caller);
                 if (retryAfter > 0) return ChatError.RateLimited("too many messages; slow down", retryAfter);
 

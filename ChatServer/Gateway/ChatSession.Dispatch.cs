@@ -55,12 +55,6 @@ internal sealed partial class ChatSession
     private async Task<bool> HandleHelloAsync(WebSocketMessage message)
     {
         if (message.Type == WebSocketMessageType.Close) return false;
-        if (message.Type == WebSocketMessageType.Text)
-        {
-            await CloseAsync(1003, "text frames are not accepted");
-            return false;
-        }
-
         var envelope = ReadEnvelope(message.Payload, out var op, out var rid, out var r);
         if (envelope == Envelope.BadPayload)
         {

@@ -95,12 +95,6 @@ internal sealed partial class ChatSession
                 var message = await _ws.ReceiveAsync(stopping);
                 if (message.Type == WebSocketMessageType.Close) return;
                 _metrics.FramesIn();
-                if (message.Type == WebSocketMessageType.Text)
-                {
-                    await CloseAsync(1003, "text frames are not accepted");
-                    return;
-                }
-
                 if (!Dispatch(message.Payload)) return;
             }
         }

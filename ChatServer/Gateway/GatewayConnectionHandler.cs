@@ -48,6 +48,7 @@ internal sealed class GatewayConnectionHandler : ConnectionHandler
             MaxMessageBytes = options.MaxMessageBytes,
             AllowedOrigins = options.AllowedOrigins,
             OutboundLimitBytes = options.OutboundLimitBytes,
+            RejectText = !options.Echo,
         };
     }
 

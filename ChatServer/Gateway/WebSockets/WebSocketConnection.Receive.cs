@@ -216,6 +216,12 @@ internal sealed partial class WebSocketConnection
                         return ReadOutcome.Violation;
                     }
 
+                    if (header.Opcode == WebSocketFrames.OpText && _options.RejectText && !discard)
+                    {
+                        code = WebSocketCloseCodes.UnsupportedData;
+                        return ReadOutcome.Violation;
+                    }
+
                     _messageOpcode = header.Opcode;
                     _messageLength = 0;
                     _fragments = 0;

@@ -18,6 +18,12 @@ internal sealed class WebSocketOptions
     /// <summary>Most frames in one message; more closes with 1009.</summary>
     public int MaxFragments { get; init; } = 1024;
 
+    /// <summary>
+    /// Close with 1003 as soon as a text message starts, before its payload is read or validated (PROTOCOL.md §1: the
+    /// chat protocol is binary only). Off for the echo endpoint, which serves text messages.
+    /// </summary>
+    public bool RejectText { get; init; }
+
     /// <summary>The only request path served (PROTOCOL.md §1). A query string is allowed.</summary>
     public string RequestPath { get; init; } = "/v1/ws";
 
