@@ -88,6 +88,30 @@ public sealed class HandshakeTests
         await connection.DisposeAsync();
     }
 
+    [Theory]
+    [InlineData("CHAT.V1")]
+    [InlineData("Chat.v1, other")]
+    public async Task Subprotocol_names_compare_exactly_so_another_spelling_is_not_echoed(string offered)
+    {
+        // RFC 6455 §4.1: the client fails a handshake naming a subprotocol it did not offer, spelling included.
+        var (connection, response, _) = await HandshakeAsync(Request(protocol: offered));
+        Assert.NotNull(connection);
+        Assert.DoesNotContain("Sec-WebSocket-Protocol", response, StringComparison.Ordinal);
+        Assert.False(connection.Request.OffersSubProtocol);
+        await connection.DisposeAsync();
+    }
+
+    [Theory]
+    [InlineData("/")]
+    [InlineData("/anything?x=1")]
+    public async Task Without_a_request_path_option_any_path_is_upgraded(string target)
+    {
+        var (connection, response, _) = await HandshakeAsync(Request(target: target), new WebSocketOptions { RequestPath = null });
+        Assert.NotNull(connection);
+        Assert.StartsWith("HTTP/1.1 101 ", response, StringComparison.Ordinal);
+        await connection.DisposeAsync();
+    }
+
     [Fact]
     public async Task Other_subprotocols_only_are_served_without_echo()
     {

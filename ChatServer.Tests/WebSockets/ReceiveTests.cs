@@ -385,6 +385,63 @@ public sealed class ReceiveTests
         await connection.DisposeAsync();
     }
 
+    [Theory]
+    [InlineData(new byte[] { 0x7b, 0x7d })]
+    [InlineData(new byte[] { 0xc3, 0x28, 0xed, 0xa0, 0x80 })]
+    public async Task With_text_rejected_a_text_message_closes_with_1003_at_its_first_frame(byte[] payload)
+    {
+        // Refused at the header: the payload's UTF-8 is never validated, and the rest of the message need not arrive.
+        var options = new WebSocketOptions { RejectText = true };
+        await AssertViolationAsync(ClientFrames.Build(0x1, payload, fin: false), 1003, options);
+    }
+
+    [Fact]
+    public async Task A_peer_that_pings_without_reading_is_not_read_past_the_outbound_limit_and_gets_every_pong_once_it_reads()
+    {
+        // The client reads nothing until the end: pongs queue up to the limit, then the server stops reading pings
+        // (they wait in the transport) instead of queuing pongs without bound.
+        const int limit = 4096;
+        const int pings = 400;
+        var (connection, context) = await WebSocketTestConnection.OpenAsync(new WebSocketOptions { OutboundLimitBytes = limit }, clientReadPause: 1024, serverReadPause: 2048);
+        Task<WebSocketMessage> receiving = connection.ReceiveAsync(CancellationToken.None).AsTask();
+        byte[] ping = ClientFrames.Build(0x9, new byte[100]);
+        Task sending = Task.Run(async () =>
+        {
+            for (int i = 0; i < pings; i++)
+            {
+                await context.SendAsync(ping);
+            }
+        });
+        long maxQueued = 0;
+        DateTime settle = DateTime.UtcNow + TimeSpan.FromSeconds(5);
+        while (DateTime.UtcNow < settle && !sending.IsCompleted)
+        {
+            maxQueued = Math.Max(maxQueued, connection.QueuedBytes);
+            if (maxQueued > limit && settle - DateTime.UtcNow > TimeSpan.FromMilliseconds(300))
+            {
+                settle = DateTime.UtcNow + TimeSpan.FromMilliseconds(300);
+            }
+
+            await Task.Delay(1);
+        }
+
+        Assert.False(sending.IsCompleted, "the server read every ping although its pongs were not taken");
+        Assert.InRange(maxQueued, limit / 2, limit + 2048 + 1024);
+
+        int pongs = 0;
+        while (pongs < pings)
+        {
+            ServerFrame? frame = await context.ReadFrameAsync().WaitAsync(TestTimeouts.Default);
+            Assert.NotNull(frame);
+            Assert.Equal(0xA, frame.Opcode);
+            pongs++;
+        }
+
+        await sending.WaitAsync(TestTimeouts.Default);
+        Assert.False(receiving.IsCompleted);
+        await connection.DisposeAsync();
+    }
+
     internal static async Task WaitUntilAsync(Func<bool> condition)
     {
         DateTime deadline = DateTime.UtcNow + TestTimeouts.Default;

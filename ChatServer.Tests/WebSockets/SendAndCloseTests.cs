@@ -145,8 +145,10 @@ public sealed class SendAndCloseTests
     }
 
     [Fact]
-    public async Task Close_gives_up_after_the_timeout_and_aborts()
+    public async Task Close_stops_waiting_for_the_peer_after_the_timeout_and_ends_the_transport_without_a_reset()
     {
+        // Our close frame was written: the transport ends with a FIN, not an abort (a reset could discard the close
+        // frame before the peer reads it).
         var time = new ManualTimeProvider();
         var (connection, context) = await WebSocketTestConnection.OpenAsync(time: time);
         Task closing = connection.CloseAsync(1000);
@@ -156,7 +158,7 @@ public sealed class SendAndCloseTests
         time.Advance(TimeSpan.FromSeconds(1));
         await closing.WaitAsync(TestTimeouts.Default);
         Assert.Null(await context.ReadFrameAsync());
-        Assert.Equal(1, context.AbortCount);
+        Assert.Equal(0, context.AbortCount);
     }
 
     [Fact]

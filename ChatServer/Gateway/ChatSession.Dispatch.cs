@@ -172,7 +172,8 @@ internal sealed partial class ChatSession
             ReplyError(rid, ChatError.RateLimited("too many requests in flight", 100));
             if (++_floodStrikes > _options.MaxInFlight)
             {
-                _ = CloseAsync(ChatCloseCodes.Flooding, "flooding");
+                // Nothing more is read; the requests already accepted still get their replies before the close.
+                _ = CloseAfterInFlightAsync(ChatCloseCodes.Flooding, "flooding");
                 return false;
             }
 
@@ -199,6 +200,16 @@ internal sealed partial class ChatSession
         }
 
         return true;
+    }
+
+    private async Task CloseAfterInFlightAsync(ushort code, string reason)
+    {
+        for (var waited = 0; waited < 5000 && Volatile.Read(ref _inFlight) > 0; waited += 10)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(10), _time);
+        }
+
+        await CloseAsync(code, reason);
     }
 
     private async Task FinishAsync(Task pending)

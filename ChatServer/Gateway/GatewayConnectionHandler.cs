@@ -46,9 +46,14 @@ internal sealed class GatewayConnectionHandler : ConnectionHandler
         _wsOptions = new WebSocketOptions
         {
             MaxMessageBytes = options.MaxMessageBytes,
+            // One frame per 64 bytes of the largest message, at least 1,024 (the conformance suites fragment 4 MiB
+            // into 64-byte frames).
+            MaxFragments = Math.Max(1024, options.MaxMessageBytes / 64),
             AllowedOrigins = options.AllowedOrigins,
             OutboundLimitBytes = options.OutboundLimitBytes,
             RejectText = !options.Echo,
+            // Conformance suites connect to ws://host:port/ unless told otherwise; the echo endpoint serves any path.
+            RequestPath = options.Echo ? null : "/v1/ws",
         };
     }
 

@@ -115,18 +115,20 @@ internal sealed class ServerOptions
         }
 
         var r = new Reader(c);
+        var echo = r.Bool("Gateway:Echo", false);
         var options = new ServerOptions
         {
             HttpEndpoint = r.Endpoint("Http:Listen", "127.0.0.1:8080"),
             GatewayEndpoint = r.Endpoint("Gateway:Listen", "127.0.0.1:8081"),
             Gateway = new GatewayOptions
             {
-                Echo = r.Bool("Gateway:Echo", false),
+                Echo = echo,
                 AllowedOrigins = r.List("Gateway:AllowedOrigins"),
                 HeartbeatMs = r.Int("Gateway:HeartbeatMs", 25_000, 100, 3_600_000),
                 IdleTimeoutMs = r.Int("Gateway:IdleTimeoutMs", 60_000, 1000, 3_600_000),
                 HelloTimeoutMs = r.Int("Gateway:HelloTimeoutMs", 10_000, 100, 600_000),
-                MaxMessageBytes = r.Int("Gateway:MaxMessageBytes", 64 * 1024, 1024, 16 << 20),
+                // The echo endpoint serves conformance suites, whose largest messages are 16 MiB.
+                MaxMessageBytes = r.Int("Gateway:MaxMessageBytes", echo ? 16 << 20 : 64 * 1024, 1024, 16 << 20),
                 MaxInFlight = r.Int("Gateway:MaxInFlight", 256, 1, 65_536),
                 OutboundLimitBytes = r.Int("Gateway:OutboundLimitBytes", 1 << 20, 4096, 1 << 30),
                 SlowConsumerTimeoutMs = r.Int("Gateway:SlowConsumerTimeoutMs", 30_000, 100, 3_600_000),
@@ -167,6 +169,7 @@ internal sealed class ServerOptions
             CheckConfig = check,
             PrintConfig = print,
         };
+        r.RejectUnknownKeys();
         if (options.Auth.SigningKey is { } key)
         {
             try
@@ -201,14 +204,36 @@ internal sealed class ServerOptions
 
     private sealed class Reader(IConfiguration c)
     {
+        private static readonly string[] Sections = ["Http", "Gateway", "Storage", "Auth", "Chat", "Postgres"];
+        private readonly HashSet<string> _known = new(StringComparer.OrdinalIgnoreCase);
+
+        /// <summary>
+        /// A key under a section that no option reads is a typo or an option of another version: refuse it rather than
+        /// run with a setting silently ignored. Top-level keys are left alone (CHAT_ variables of other tools land there).
+        /// </summary>
+        public void RejectUnknownKeys()
+        {
+            foreach (var (key, value) in c.AsEnumerable())
+            {
+                var colon = key.IndexOf(':', StringComparison.Ordinal);
+                if (value is null || colon < 0) continue;
+                var section = key[..colon];
+                if (!Sections.Contains(section, StringComparer.OrdinalIgnoreCase)) throw new ConfigException(key, $"unknown section '{section}' (sections: {string.Join(", ", Sections)})");
+                var option = key.IndexOf(':', colon + 1) is var second and > 0 ? key[..second] : key;
+                if (!_known.Contains(option)) throw new ConfigException(key, "unknown option");
+            }
+        }
+
         public string? String(string key, string? fallback)
         {
+            _known.Add(key);
             var v = c[key];
             return string.IsNullOrEmpty(v) ? fallback : v;
         }
 
         public int Int(string key, int fallback, int min, int max)
         {
+            _known.Add(key);
             var v = c[key];
             if (string.IsNullOrEmpty(v)) return fallback;
             if (!int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n)) throw new ConfigException(key, $"'{v}' is not an integer");
@@ -218,6 +243,7 @@ internal sealed class ServerOptions
 
         public bool Bool(string key, bool fallback)
         {
+            _known.Add(key);
             var v = c[key];
             if (string.IsNullOrEmpty(v)) return fallback;
             return bool.TryParse(v, out var b) ? b : throw new ConfigException(key, $"'{v}' is not true or false");
@@ -226,6 +252,7 @@ internal sealed class ServerOptions
         public T Enum<T>(string key, T fallback)
             where T : struct, System.Enum
         {
+            _known.Add(key);
             var v = c[key];
             if (string.IsNullOrEmpty(v)) return fallback;
             return System.Enum.TryParse<T>(v, ignoreCase: true, out var e) && System.Enum.IsDefined(e)
@@ -235,6 +262,7 @@ internal sealed class ServerOptions
 
         public IReadOnlyList<string>? List(string key)
         {
+            _known.Add(key);
             var section = c.GetSection(key);
             var list = new List<string>();
             if (section.Value is { Length: > 0 } single)

@@ -227,7 +227,7 @@ internal static class HandshakeParser
         string target = request.Target;
         int queryStart = target.IndexOf('?', StringComparison.Ordinal);
         string path = queryStart < 0 ? target : target[..queryStart];
-        if (!string.Equals(path, options.RequestPath, StringComparison.Ordinal))
+        if (options.RequestPath is not null && !string.Equals(path, options.RequestPath, StringComparison.Ordinal))
         {
             return 404;
         }
@@ -257,7 +257,7 @@ internal static class HandshakeParser
             return 403;
         }
 
-        accepted = new HandshakeRequest(path, request.Origin, ContainsToken(request.Protocols, options.SubProtocol), request.ForwardedFor)
+        accepted = new HandshakeRequest(path, request.Origin, ContainsToken(request.Protocols, options.SubProtocol, StringComparison.Ordinal), request.ForwardedFor)
         {
             Query = queryStart < 0 ? "" : target[queryStart..],
         };
@@ -277,8 +277,12 @@ internal static class HandshakeParser
         return false;
     }
 
-    /// <summary>True when the comma-separated list holds <paramref name="token"/> (ASCII case-insensitive).</summary>
-    internal static bool ContainsToken(string? list, string token)
+    /// <summary>
+    /// True when the comma-separated list holds <paramref name="token"/>: ASCII case-insensitive by default (header
+    /// tokens such as Upgrade and Connection); subprotocol names compare exactly (RFC 6455 §4.1: a client fails a
+    /// handshake that names a subprotocol it did not offer, so the echo must be its own spelling).
+    /// </summary>
+    internal static bool ContainsToken(string? list, string token, StringComparison comparison = StringComparison.OrdinalIgnoreCase)
     {
         if (list is null)
         {
@@ -290,7 +294,7 @@ internal static class HandshakeParser
         {
             int comma = rest.IndexOf(',');
             ReadOnlySpan<char> item = (comma < 0 ? rest : rest[..comma]).Trim(" \t");
-            if (item.Equals(token, StringComparison.OrdinalIgnoreCase))
+            if (item.Equals(token, comparison))
             {
                 return true;
             }

@@ -46,7 +46,8 @@ internal sealed partial class WebSocketConnection
 
             // The writer loop ends once our close frame is flushed.
             await _writerTask.WaitAsync(timeout.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            clean = _writerTask.IsCompleted && !timeout.IsCancellationRequested && !_aborted;
+            // Clean when our close frame went out, also if the peer never answered it: a FIN, not a reset.
+            clean = _writerTask.IsCompletedSuccessfully && !_aborted;
         }
 
         await ShutdownAsync(abortive: !clean);
@@ -115,6 +116,7 @@ internal sealed partial class WebSocketConnection
         }
 
         _signal.Set();
+        _room.Set();
         await _writerTask.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         await _output.CompleteAsync();
 

@@ -88,6 +88,11 @@ internal sealed partial class WebSocketConnection
     {
         while (true)
         {
+            if (!discard && Volatile.Read(ref _queuedBytes) > _options.OutboundLimitBytes)
+            {
+                await WaitForOutboundRoomAsync();
+            }
+
             ReadResult result;
             try
             {
@@ -383,7 +388,8 @@ internal sealed partial class WebSocketConnection
         _messageOpcode = 0;
         WebSocketMessage closed = FinishReading(code);
         // RFC 6455 §7.1.7: fail the connection: send our close, then close the transport without waiting for a reply.
-        _ = StartClose(WebSocketFrames.CloseFrame(code, null), waitForPeer: false);
+        string? reason = code == WebSocketCloseCodes.UnsupportedData ? "text frames are not accepted" : null;
+        _ = StartClose(WebSocketFrames.CloseFrame(code, reason), waitForPeer: false);
         return closed;
     }
 

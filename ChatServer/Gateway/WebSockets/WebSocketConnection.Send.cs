@@ -15,6 +15,11 @@ internal sealed partial class WebSocketConnection
     private bool _sendClosed;
     private bool _refused;
 
+    // Set by the reader (under _queueLock) while it waits for the queue to fall to the outbound limit; the writer
+    // clears it and signals _room once it has.
+    private bool _readPaused;
+    private readonly WriterSignal _room = new();
+
     /// <summary>
     /// Bytes written between flushes within one batch: a quarter of the transport's 64 KiB output buffer (Kestrel's
     /// default pause threshold), so the writer sees progress after the peer has read about one buffer's worth.
@@ -77,6 +82,8 @@ internal sealed partial class WebSocketConnection
             Append(frame);
             _sendClosed = true;
         }
+
+        _room.Set();
 
         _signal.Set();
         return true;
@@ -150,9 +157,16 @@ internal sealed partial class WebSocketConnection
                     while (next < count && bytes < FlushChunkBytes);
 
                     bool drained = false;
+                    bool resumeReading = false;
                     lock (_queueLock)
                     {
                         _queuedBytes -= bytes;
+                        if (_readPaused && _queuedBytes <= _options.OutboundLimitBytes)
+                        {
+                            _readPaused = false;
+                            resumeReading = true;
+                        }
+
                         if (next == count)
                         {
                             drained = _refused && _queuedBytes == 0;
@@ -161,6 +175,11 @@ internal sealed partial class WebSocketConnection
                                 _refused = false;
                             }
                         }
+                    }
+
+                    if (resumeReading)
+                    {
+                        _room.Set();
                     }
 
                     FlushResult flushed;
@@ -189,6 +208,30 @@ internal sealed partial class WebSocketConnection
                     }
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// Waits while more than the outbound limit is queued, so a peer that sends without reading (pings, requests, echo
+    /// traffic) cannot grow the queue of replies it never takes: its input stays in the transport (TCP backpressure)
+    /// until the writer has drained to the limit. Returns at once once the connection is closing.
+    /// </summary>
+    private async ValueTask WaitForOutboundRoomAsync()
+    {
+        while (true)
+        {
+            lock (_queueLock)
+            {
+                if (_queuedBytes <= _options.OutboundLimitBytes || _sendClosed)
+                {
+                    _readPaused = false;
+                    return;
+                }
+
+                _readPaused = true;
+            }
+
+            await _room.WaitAsync();
         }
     }
 }

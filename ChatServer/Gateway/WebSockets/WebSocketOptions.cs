@@ -15,7 +15,7 @@ internal sealed class WebSocketOptions
     /// <summary>Largest message after reassembling fragments (PROTOCOL.md §7: 64 KiB); larger closes with 1009.</summary>
     public int MaxMessageBytes { get; init; } = 64 * 1024;
 
-    /// <summary>Most frames in one message; more closes with 1009.</summary>
+    /// <summary>Most frames in one message; more closes with 1009. Bounds the work a stream of empty fragments can cause.</summary>
     public int MaxFragments { get; init; } = 1024;
 
     /// <summary>
@@ -24,8 +24,8 @@ internal sealed class WebSocketOptions
     /// </summary>
     public bool RejectText { get; init; }
 
-    /// <summary>The only request path served (PROTOCOL.md §1). A query string is allowed.</summary>
-    public string RequestPath { get; init; } = "/v1/ws";
+    /// <summary>The only request path served (PROTOCOL.md §1), or null for any path (the echo endpoint). A query string is allowed.</summary>
+    public string? RequestPath { get; init; } = "/v1/ws";
 
     /// <summary>Subprotocol echoed when the client offers it (PROTOCOL.md §1).</summary>
     public string SubProtocol { get; init; } = "chat.v1";
