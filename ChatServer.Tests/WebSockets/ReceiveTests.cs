@@ -442,6 +442,34 @@ public sealed class ReceiveTests
         await connection.DisposeAsync();
     }
 
+    [Fact]
+    public async Task A_receive_waiting_for_outbound_room_still_honours_its_cancellation()
+    {
+        // A Hello deadline must fire also for a peer whose unread replies hold the input back.
+        var (connection, context) = await WebSocketTestConnection.OpenAsync(new WebSocketOptions { OutboundLimitBytes = 4096 }, clientReadPause: 1024);
+        // 40 KB: the writer hands 16 KB to the paused transport and the rest stays queued.
+        for (int i = 0; i < 40; i++)
+        {
+            connection.TrySend(WebSocketFrames.Frame(WebSocketFrames.OpBinary, new byte[1000]), droppable: false);
+        }
+
+        await WaitUntilAsync(() => connection.QueuedBytes > 4096);
+        await context.SendAsync(ClientFrames.Binary([1]));
+        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(100));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await connection.ReceiveAsync(cts.Token));
+        Assert.True(connection.QueuedBytes > 4096);
+
+        // Once the peer reads, the input is read again.
+        Task<WebSocketMessage> next = connection.ReceiveAsync(CancellationToken.None).AsTask();
+        for (int i = 0; i < 40; i++)
+        {
+            Assert.NotNull(await context.ReadFrameAsync().WaitAsync(TestTimeouts.Default));
+        }
+
+        Assert.Equal(new byte[] { 1 }, (await next.WaitAsync(TestTimeouts.Default)).Payload.ToArray());
+        await connection.DisposeAsync();
+    }
+
     internal static async Task WaitUntilAsync(Func<bool> condition)
     {
         DateTime deadline = DateTime.UtcNow + TestTimeouts.Default;

@@ -90,7 +90,7 @@ internal sealed partial class WebSocketConnection
         {
             if (!discard && Volatile.Read(ref _queuedBytes) > _options.OutboundLimitBytes)
             {
-                await WaitForOutboundRoomAsync();
+                await WaitForOutboundRoomAsync(cancellationToken);
             }
 
             ReadResult result;

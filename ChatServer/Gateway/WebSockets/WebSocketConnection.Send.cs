@@ -214,10 +214,12 @@ internal sealed partial class WebSocketConnection
     /// <summary>
     /// Waits while more than the outbound limit is queued, so a peer that sends without reading (pings, requests, echo
     /// traffic) cannot grow the queue of replies it never takes: its input stays in the transport (TCP backpressure)
-    /// until the writer has drained to the limit. Returns at once once the connection is closing.
+    /// until the writer has drained to the limit. Returns at once once the connection is closing; throws when
+    /// <paramref name="cancellationToken"/> fires (a receive deadline such as Hello's still applies).
     /// </summary>
-    private async ValueTask WaitForOutboundRoomAsync()
+    private async ValueTask WaitForOutboundRoomAsync(CancellationToken cancellationToken)
     {
+        using CancellationTokenRegistration wake = cancellationToken.UnsafeRegister(static room => ((WriterSignal)room!).Set(), _room);
         while (true)
         {
             lock (_queueLock)
@@ -231,6 +233,7 @@ internal sealed partial class WebSocketConnection
                 _readPaused = true;
             }
 
+            cancellationToken.ThrowIfCancellationRequested();
             await _room.WaitAsync();
         }
     }
