@@ -93,6 +93,7 @@ else
   NATIVE_PID=$!
   for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port_base/healthz" >/dev/null && break; sleep 0.1; done
   CHAT_NATIVE_HTTP="http://127.0.0.1:$port_base" CHAT_NATIVE_GATEWAY="ws://127.0.0.1:$((port_base + 1))" \
+    CHAT_NATIVE_BINARY="$ART/publish/chatserver" \
     dotnet test ChatServer.Tests/ChatServer.Tests.csproj -c Release --no-build \
     --filter 'Category=NativeSmoke' --logger 'console;verbosity=normal' 2>&1 | tee "$ART/native-tests.log" | grep -E '^\s*(Failed |Total tests|Passed:|Failed:)|\[FAIL\]' || true
   count "$ART/native-tests.log"

@@ -41,6 +41,34 @@ public sealed class NativeBinarySmokeTests
         Assert.Equal(sent.Seq, fetched.LastSeq);
     }
 
+    private static string Binary => Environment.GetEnvironmentVariable("CHAT_NATIVE_BINARY")
+        ?? throw new InvalidOperationException("CHAT_NATIVE_BINARY is not set: run this category through scripts/test.sh");
+
+    [Fact]
+    public void Native_binary_exits_2_on_bad_configuration_and_checks_and_prints_a_good_one()
+    {
+        var (bad, _, badError) = Run("--Gateway:HeartbeatMs=abc");
+        Assert.Equal(2, bad);
+        Assert.Contains("Gateway:HeartbeatMs", badError, StringComparison.Ordinal);
+        var (check, checkOutput, _) = Run("--check-config");
+        Assert.Equal(0, check);
+        Assert.Contains("configuration ok", checkOutput, StringComparison.Ordinal);
+        var (print, printed, _) = Run("--print-config", "--gateway", "127.0.0.1:9301");
+        Assert.Equal(0, print);
+        Assert.Contains("\"Listen\": \"127.0.0.1:9301\"", printed, StringComparison.Ordinal);
+    }
+
+    private static (int ExitCode, string Output, string Error) Run(params string[] args)
+    {
+        var psi = new System.Diagnostics.ProcessStartInfo(Binary) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var process = System.Diagnostics.Process.Start(psi)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        Assert.True(process.WaitForExit(30_000), "the native binary did not exit");
+        return (process.ExitCode, output.Result, error.Result);
+    }
+
     [Fact]
     public async Task Native_binary_answers_health_metrics_and_openapi()
     {
