@@ -1,3 +1,4 @@
+using System.Buffers;
 using ChatServer.Chat;
 using ChatServer.Protocol;
 using ChatServer.Storage;
@@ -8,6 +9,9 @@ namespace ChatServer.Gateway;
 /// <summary>Writes the protocol's records (PROTOCOL.md §3 Records) and frames from the services' values.</summary>
 internal static class WireRecords
 {
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_scratch;
+
     public static void WriteUser(ref MessagePackWriter w, UserRecord u)
     {
         w.WriteArrayHeader(3);
@@ -58,10 +62,22 @@ internal static class WireRecords
         Wire.WriteUuidOrNil(ref w, e.ByUserId);
     }
 
+    /// <summary>A GroupEvent array: encoded once per record and kept on it (<see cref="EventRecord.WireEncoding"/>), then copied.</summary>
     public static void WriteEvent(ref MessagePackWriter w, EventRecord e)
     {
-        w.WriteArrayHeader(11);
-        WriteEventFields(ref w, e);
+        if (e.WireEncoding is not { } encoded)
+        {
+            var buffer = t_scratch ??= new ArrayBufferWriter<byte>(1024);
+            buffer.ResetWrittenCount();
+            var own = new MessagePackWriter(buffer);
+            own.WriteArrayHeader(11);
+            WriteEventFields(ref own, e);
+            own.Flush();
+            encoded = buffer.WrittenSpan.ToArray();
+            e.WireEncoding = encoded;
+        }
+
+        w.WriteRaw(encoded);
     }
 
     public static byte[] EventPush(EventRecord e)

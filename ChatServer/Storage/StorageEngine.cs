@@ -131,6 +131,9 @@ internal sealed partial class StorageEngine : IAsyncDisposable
         return reader.Read(key);
     }
 
+    /// <summary>Estimated bytes held by the recent-events rings (bounded by <see cref="RecentEvents.MaxBytes"/>).</summary>
+    internal long RecentEventBytes => _recent.KeptBytes;
+
     /// <summary>A store session for a run of reads by one caller (history pages), returned to the pool on dispose.</summary>
     public Reader LeaseReader() => new(this, _readSessions.TryTake(out var session) ? session : NewSession());
 

@@ -67,7 +67,38 @@ internal sealed record EventRecord(
     ulong? TargetSeq,
     long? EditedAtMs,
     bool Deleted,
-    Guid? ByUserId);
+    Guid? ByUserId)
+{
+    private EventRecord(EventRecord original)
+    {
+        // Every field but the wire encoding: a changed copy is encoded afresh.
+        GroupId = original.GroupId;
+        Seq = original.Seq;
+        Id = original.Id;
+        Kind = original.Kind;
+        ActorId = original.ActorId;
+        AtMs = original.AtMs;
+        ClientMsgId = original.ClientMsgId;
+        Body = original.Body;
+        TargetSeq = original.TargetSeq;
+        EditedAtMs = original.EditedAtMs;
+        Deleted = original.Deleted;
+        ByUserId = original.ByUserId;
+    }
+
+    /// <summary>
+    /// The record as the wire's GroupEvent array, kept by the gateway after its first encoding so that pages of recent
+    /// history shared through <see cref="RecentEvents"/> are copied, not re-encoded. Not part of equality or copies.
+    /// </summary>
+    internal byte[]? WireEncoding { get; set; }
+
+    public bool Equals(EventRecord? other) =>
+        other is not null && GroupId == other.GroupId && Seq == other.Seq && Id == other.Id && Kind == other.Kind
+        && ActorId == other.ActorId && AtMs == other.AtMs && ClientMsgId == other.ClientMsgId && Body == other.Body
+        && TargetSeq == other.TargetSeq && EditedAtMs == other.EditedAtMs && Deleted == other.Deleted && ByUserId == other.ByUserId;
+
+    public override int GetHashCode() => HashCode.Combine(GroupId, Seq, Id, Kind, Body, EditedAtMs, Deleted);
+}
 
 /// <summary>A login: the chain of refresh tokens issued by one sign-in, and every access token issued from it.</summary>
 internal sealed record LoginRecord(
