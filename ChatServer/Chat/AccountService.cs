@@ -189,6 +189,11 @@ internal sealed class AccountService
         if (idOrName[0] == '@')
         {
             var name = idOrName[1..].ToLowerInvariant();
+            if (name.Length == 0 || name.Length > Validation.UsernameMax || Validation.HasNul(name))
+            {
+                return ChatError.InvalidArgument($"a username is 1–{Validation.UsernameMax} characters without U+0000");
+            }
+
             if (_state.Usernames.TryGetValue(name, out var byName) && _state.Users.TryGetValue(byName, out var u1)) return u1.Record;
             return ChatError.NotFound("no such user");
         }
