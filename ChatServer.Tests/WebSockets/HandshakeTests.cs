@@ -212,6 +212,11 @@ public sealed class HandshakeTests
     [InlineData("GET v1/ws HTTP/1.1\r\nHost: h\r\n\r\n")]
     public async Task Malformed_request_is_400(string request) => await AssertRejectedAsync(request, 400);
 
+    [Theory]
+    [InlineData("GET /v1/ws HTTP/1.1\nHost: h\n")]
+    [InlineData("GET /v1/ws HTTP/1.1\r\nHost: h\nUpgrade: websocket\r\n")]
+    public async Task A_head_with_bare_line_feeds_is_400_without_waiting_for_its_end(string partial) => await AssertRejectedAsync(partial, 400);
+
     [Fact]
     public async Task Duplicate_key_is_400() => await AssertRejectedAsync(Request(extra: "Sec-WebSocket-Key: " + Key + "\r\n"), 400);
 

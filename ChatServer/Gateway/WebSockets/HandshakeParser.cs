@@ -29,6 +29,13 @@ internal static class HandshakeParser
                 return OperationStatus.InvalidData;
             }
 
+            if (HasBareLineFeed(buffer))
+            {
+                // Lines end with CRLF here; a head written with bare LFs would otherwise wait for the timeout.
+                request = new HttpUpgradeRequest { ErrorStatus = 400 };
+                return OperationStatus.InvalidData;
+            }
+
             return OperationStatus.NeedMoreData;
         }
 
@@ -61,6 +68,39 @@ internal static class HandshakeParser
 
         buffer = buffer.Slice(reader.Position);
         return OperationStatus.Done;
+    }
+
+    private static bool HasBareLineFeed(ReadOnlySequence<byte> buffer)
+    {
+        byte previous = 0;
+        foreach (ReadOnlyMemory<byte> segment in buffer)
+        {
+            ReadOnlySpan<byte> span = segment.Span;
+            int offset = 0;
+            while (true)
+            {
+                int found = span[offset..].IndexOf((byte)'\n');
+                if (found < 0)
+                {
+                    break;
+                }
+
+                int at = offset + found;
+                if ((at == 0 ? previous : span[at - 1]) != (byte)'\r')
+                {
+                    return true;
+                }
+
+                offset = at + 1;
+            }
+
+            if (!span.IsEmpty)
+            {
+                previous = span[^1];
+            }
+        }
+
+        return false;
     }
 
     private static HttpUpgradeRequest Parse(ReadOnlySpan<byte> head, int maxHeaders)
