@@ -1,13 +1,15 @@
 # Chat server: common tasks. See README.md.
 SHELL := /bin/bash
 CONFIG ?= config/chatserver.json
+DATA ?= data
 SCENARIO ?= fanout
 
 .PHONY: run test build publish bench load clean
 
-## Start the server in embedded mode (no other service needed) on 127.0.0.1:8080 (HTTP) and :8081 (WebSocket).
+## Start the server in embedded mode (no other service needed) on 127.0.0.1:8080 (HTTP) and :8081 (WebSocket), data in ./data.
+## Paths are made absolute: `dotnet run` starts the server in the project's directory.
 run:
-	dotnet run -c Release --project ChatServer -- --config $(CONFIG)
+	dotnet run -c Release --project ChatServer -- --config $(abspath $(CONFIG)) --data $(abspath $(DATA))
 
 ## Run every test: unit, functional, crash, the AOT publish gate and the native-binary smoke test.
 test:

@@ -13,6 +13,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 PGBIN=""; PGDIR=""
 cleanup() {
   if [[ -n "${NATIVE_PID:-}" ]]; then kill "$NATIVE_PID" 2>/dev/null || true; fi
+  if [[ -n "${RUN_PGID:-}" ]]; then kill -TERM -- -"$RUN_PGID" 2>/dev/null || true; fi
   if [[ -n "$PGDIR" && -d "$PGDIR/pg" ]]; then
     su postgres -c "$PGBIN/pg_ctl -D $PGDIR/pg -m fast -w stop" >/dev/null 2>&1 || true
     rm -rf "$PGDIR"
@@ -100,6 +101,25 @@ else
   kill -TERM "$NATIVE_PID"; wait "$NATIVE_PID" 2>/dev/null; NATIVE_PID=
   rm -rf "$data"
 fi
+
+step "make run (the README's command to start the server)"
+run_port=$((20000 + RANDOM % 20000))
+run_data=$(mktemp -d)
+CHAT_Http__Listen="127.0.0.1:$run_port" CHAT_Gateway__Listen="127.0.0.1:$((run_port + 1))" \
+  setsid make --no-print-directory run DATA="$run_data" > "$ART/make-run.log" 2>&1 &
+RUN_PGID=$!
+run_ok=0
+for _ in $(seq 1 180); do
+  if curl -sf "http://127.0.0.1:$run_port/healthz" >/dev/null; then run_ok=1; break; fi
+  sleep 1
+done
+if [[ $run_ok -eq 1 && -f "$run_data/signing.key" ]]; then
+  echo "make run serves /healthz with its data in DATA"; passed=$((passed + 1))
+else
+  echo "make run did not start:"; tail -n 20 "$ART/make-run.log"; failed=$((failed + 1))
+fi
+kill -TERM -- -"$RUN_PGID" 2>/dev/null; wait "$RUN_PGID" 2>/dev/null; RUN_PGID=
+rm -rf "$run_data"
 
 echo
 echo "$passed passed, $failed failed"
