@@ -302,6 +302,36 @@ public sealed class PostgresSystemOfRecordTests
     }
 
     [Fact]
+    public async Task History_that_must_read_through_during_an_outage_is_unavailable_and_the_socket_stays_open()
+    {
+        await using var db = await PostgresDatabase.CreateAsync();
+        await using var server = await TestServer.StartAsync(Settings(db, new() { ["Postgres:HotEventsPerGroup"] = "5" }));
+        var alice = await server.NewUserAsync("alice");
+        var group = await alice.Http.CreateGroupAsync("outage reads");
+        for (var i = 0; i < 30; i++) await alice.Http.SendAsync(group.GroupId, $"r-{i}", $"read {i}");
+        var last = (await alice.Http.GetGroupAsync(group.GroupId)).LastSeq;
+        await WaitForDrainAsync(db, group.GroupId, last);
+        Assert.Equal("read 0", (await alice.Http.HistoryAsync(group.GroupId, 3, 10)).Events[^1].Body);
+        await using var socket = await alice.ConnectAsync();
+
+        PostgresDatabase.StopServer();
+        try
+        {
+            // The oldest events are only in PostgreSQL now: the read answers unavailable (503), never an empty 500 or
+            // a dropped connection; the newest ones still come from the hot window.
+            var http = await Assert.ThrowsAsync<ChatApiException>(() => alice.Http.HistoryAsync(group.GroupId, 3, 10));
+            Assert.Equal((ChatErrorCodes.Unavailable, 503), (http.Code, http.Status));
+            var ws = await Assert.ThrowsAsync<ChatApiException>(() => socket.HistoryAsync(group.GroupId, 3, 10));
+            Assert.Equal((ChatErrorCodes.Unavailable, 503), (ws.Code, ws.Status));
+            Assert.Equal(last, (await socket.HistoryAsync(group.GroupId, null, 2)).Events[^1].Seq);
+        }
+        finally
+        {
+            PostgresDatabase.StartServer();
+        }
+    }
+
+    [Fact]
     public async Task History_older_than_the_hot_window_reads_through_to_postgres()
     {
         await using var db = await PostgresDatabase.CreateAsync();

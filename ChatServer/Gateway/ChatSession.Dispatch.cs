@@ -184,13 +184,13 @@ internal sealed partial class ChatSession
         try
         {
             var pending = Execute(op, rid, ref r);
-            if (pending is null || pending.IsCompleted)
+            if (pending is null || pending.IsCompletedSuccessfully)
             {
                 Interlocked.Decrement(ref _inFlight);
             }
             else
             {
-                _ = FinishAsync(pending);
+                _ = FinishAsync(pending, rid);
             }
         }
         catch (Exception ex) when (ex is MessagePackSerializationException or EndOfStreamException or OverflowException)
@@ -198,9 +198,21 @@ internal sealed partial class ChatSession
             Interlocked.Decrement(ref _inFlight);
             ReplyError(rid, ChatError.InvalidArgument("arguments have the wrong types"));
         }
+        catch (Exception ex)
+        {
+            Interlocked.Decrement(ref _inFlight);
+            ReplyFailure(rid, ex);
+        }
 
         return true;
     }
+
+    /// <summary>
+    /// The last line of the error mapping, so that every request still gets exactly one reply: a storage outage met
+    /// outside a guarded call (a read falling through to PostgreSQL) is unavailable, anything else internal.
+    /// </summary>
+    private void ReplyFailure(uint rid, Exception error)
+        => ReplyError(rid, error is StorageUnavailableException unavailable ? ChatError.Unavailable(unavailable.Message) : ChatError.Internal("the request failed"));
 
     private async Task CloseAfterInFlightAsync(ushort code, string reason)
     {
@@ -212,11 +224,15 @@ internal sealed partial class ChatSession
         await CloseAsync(code, reason);
     }
 
-    private async Task FinishAsync(Task pending)
+    private async Task FinishAsync(Task pending, uint rid)
     {
         try
         {
             await pending;
+        }
+        catch (Exception ex)
+        {
+            ReplyFailure(rid, ex);
         }
         finally
         {

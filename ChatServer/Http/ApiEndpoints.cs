@@ -43,10 +43,33 @@ internal static partial class ApiEndpoints
     {
         foreach (var route in Routes)
         {
-            app.MapMethods(route.Pattern, [route.Method], route.Handler);
+            var handler = route.Handler;
+            app.MapMethods(route.Pattern, [route.Method], ctx => RunAsync(handler, ctx));
         }
 
         app.MapFallback(static ctx => WriteErrorAsync(ctx, ChatError.NotFound("no such route")));
+    }
+
+    /// <summary>
+    /// Runs a route with the last line of the error mapping: a storage outage met outside a guarded call (a read that
+    /// falls through to PostgreSQL) is <c>unavailable</c>, anything else unexpected is <c>internal</c> and logged;
+    /// both as the error object, never an empty 500.
+    /// </summary>
+    private static async Task RunAsync(RequestDelegate handler, HttpContext ctx)
+    {
+        try
+        {
+            await handler(ctx);
+        }
+        catch (Storage.StorageUnavailableException ex) when (!ctx.Response.HasStarted)
+        {
+            await WriteErrorAsync(ctx, ChatError.Unavailable(ex.Message));
+        }
+        catch (Exception ex) when (!ctx.Response.HasStarted && !ctx.RequestAborted.IsCancellationRequested)
+        {
+            ctx.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("ChatServer.Http").LogError(ex, "{Method} {Path} failed", ctx.Request.Method, ctx.Request.Path);
+            await WriteErrorAsync(ctx, ChatError.Internal("the request failed"));
+        }
     }
 
     private static AccountService Accounts(HttpContext ctx) => ctx.RequestServices.GetRequiredService<AccountService>();
