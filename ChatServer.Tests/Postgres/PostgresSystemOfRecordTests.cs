@@ -1,5 +1,8 @@
 using ChatServer.Client;
+using ChatServer.Storage;
+using ChatServer.Storage.Postgres;
 using ChatServer.Tests.Support;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace ChatServer.Tests.Postgres;
 
@@ -82,6 +85,38 @@ public sealed class PostgresSystemOfRecordTests
 
         var taken = await Assert.ThrowsAsync<ChatApiException>(() => server.NewHttp().RegisterAsync(alice.User.Username.ToUpperInvariant(), "Other", "password123"));
         Assert.Equal("conflict", taken.Code);
+    }
+
+    [Fact]
+    public async Task The_drain_never_moves_written_through_rows_back_and_only_raises_read_positions()
+    {
+        await using var db = await PostgresDatabase.CreateAsync();
+        await using var pg = new PgDatabase(db.ConnectionString, NullLogger<PgDatabase>.Instance);
+        await pg.MigrateAsync();
+        var (owner, bob, groupId, loginId, node) = (Guid.CreateVersion7(), Guid.CreateVersion7(), Guid.CreateVersion7(), Guid.CreateVersion7(), Guid.CreateVersion7());
+        Mutation Member(byte role, ulong readSeq) => new(StoreKeys.ForMember(groupId, bob), RecordCodec.Encode(new MemberRecord(groupId, bob, role, 10, readSeq)));
+        Mutation Login(bool revoked) => new(StoreKeys.ForLogin(loginId), RecordCodec.Encode(new LoginRecord(loginId, bob, [1, 2, 3], 100, 1, revoked, revoked ? 50 : 0)));
+        Mutation Group(string name) => new(StoreKeys.ForGroup(groupId), RecordCodec.Encode(new GroupRecord(groupId, name, "", false, owner, 1)));
+        string Where(string table, string column) => $"SELECT {column} FROM {table} WHERE " + (table == "logins" ? $"id = '{loginId}'" : table == "groups" ? $"id = '{groupId}'" : $"group_id = '{groupId}' AND user_id = '{bob}'");
+
+        // Written through: bob is an admin who has read up to 3, his login is revoked, the group is renamed.
+        Assert.True(await pg.WriteThroughAsync([Group("renamed"), Member(Roles.Admin, 3), Login(revoked: true)]));
+
+        // The drainer then applies older logged states of the same rows (bob a member, login live, old name), with a
+        // newer read position: only the read position moves, and only up.
+        await pg.DrainAsync(node, [[Group("original"), Member(Roles.Member, 7), Login(revoked: false)]], 1, CancellationToken.None);
+        Assert.Equal(Roles.Admin, await db.ScalarAsync(Where("group_members", "role")));
+        Assert.Equal(7, await db.ScalarAsync(Where("group_members", "read_seq")));
+        Assert.Equal(1, await db.ScalarAsync(Where("logins", "revoked::int")));
+        Assert.Equal(1, await db.ScalarAsync(Where("groups", "(name = 'renamed')::int")));
+        await pg.DrainAsync(node, [[Member(Roles.Member, 2)]], 2, CancellationToken.None);
+        Assert.Equal(7, await db.ScalarAsync(Where("group_members", "read_seq")));
+
+        // A member removed by write-through is not brought back by a drained read position.
+        Assert.True(await pg.WriteThroughAsync([new Mutation(StoreKeys.ForMember(groupId, bob), null)]));
+        await pg.DrainAsync(node, [[Member(Roles.Member, 9)]], 3, CancellationToken.None);
+        Assert.Equal(0, await db.ScalarAsync($"SELECT count(*) FROM group_members WHERE group_id = '{groupId}'"));
+        Assert.Equal(3, await pg.ReadDrainPositionAsync(node, CancellationToken.None));
     }
 
     [Fact]

@@ -10,6 +10,16 @@ namespace ChatServer.Storage.Postgres;
 /// </summary>
 internal sealed class ChangeSet
 {
+    /// <param name="writeBehind">
+    /// Applied by the drainer, after the fact: users, groups, logins and memberships were already written through
+    /// (PostgreSQL took them before the log did), so re-applying their logged state could only move a row back to an
+    /// older value for a while (a role set after the logged entry, a login revoked since, a member removed since).
+    /// Only what is written behind is applied: events, and members' read positions (never lowered).
+    /// </param>
+    public ChangeSet(bool writeBehind = false) => _writeBehind = writeBehind;
+
+    private readonly bool _writeBehind;
+
     // Events by group, each group's in log (= seq) order: copied group by group, consecutive rows land next to
     // each other in both B-trees, which roughly halves PostgreSQL's work per row against log order.
     private readonly Dictionary<Guid, Dictionary<ulong, EventRecord>> _events = new();
@@ -57,7 +67,7 @@ internal sealed class ChangeSet
     /// <summary>Splits off the events of about half the groups (by group id) so two connections can apply them in parallel.</summary>
     public ChangeSet SplitEvents()
     {
-        var other = new ChangeSet();
+        var other = new ChangeSet(_writeBehind);
         foreach (var (groupId, events) in _events)
         {
             if ((groupId.GetHashCode() & 1) == 0) continue;
@@ -72,6 +82,13 @@ internal sealed class ChangeSet
 
     public async Task ApplyAsync(NpgsqlConnection conn, NpgsqlTransaction tx, CancellationToken ct)
     {
+        if (_writeBehind)
+        {
+            if (_members.Count > 0) await ApplyReadPositionsAsync(conn, tx, ct);
+            if (_events.Count > 0) await ApplyEventsAsync(conn, tx, ct);
+            return;
+        }
+
         foreach (var u in _users.Values)
         {
             await ExecAsync(conn, tx, ct,
@@ -100,6 +117,15 @@ internal sealed class ChangeSet
         if (_events.Count > 0) await ApplyEventsAsync(conn, tx, ct);
     }
 
+    /// <summary>The read positions of the batch's member rows that still exist (the same membership: same join time), each only raised.</summary>
+    private async Task ApplyReadPositionsAsync(NpgsqlConnection conn, NpgsqlTransaction tx, CancellationToken ct)
+    {
+        await CopyMembersAsync(conn, tx, ct);
+        await ExecAsync(conn, tx, ct,
+            "UPDATE group_members m SET read_seq = d.read_seq FROM drain_members d " +
+            "WHERE m.group_id = d.group_id AND m.user_id = d.user_id AND m.joined_at = d.joined_at AND m.read_seq < d.read_seq");
+    }
+
     private async Task ApplyMembersAsync(NpgsqlConnection conn, NpgsqlTransaction tx, CancellationToken ct)
     {
         var upserts = 0;
@@ -116,6 +142,14 @@ internal sealed class ChangeSet
         }
 
         if (upserts == 0) return;
+        await CopyMembersAsync(conn, tx, ct);
+        await ExecAsync(conn, tx, ct,
+            "INSERT INTO group_members SELECT * FROM drain_members ON CONFLICT (group_id, user_id) DO UPDATE SET role = EXCLUDED.role, read_seq = EXCLUDED.read_seq");
+    }
+
+    /// <summary>The batch's member rows (not the deletions) into the temporary table drain_members.</summary>
+    private async Task CopyMembersAsync(NpgsqlConnection conn, NpgsqlTransaction tx, CancellationToken ct)
+    {
         await ExecAsync(conn, tx, ct, "CREATE TEMP TABLE IF NOT EXISTS drain_members (LIKE group_members) ON COMMIT DELETE ROWS");
         await using (var copy = await conn.BeginBinaryImportAsync("COPY drain_members (group_id, user_id, role, joined_at, read_seq) FROM STDIN (FORMAT BINARY)", ct))
         {
@@ -132,9 +166,6 @@ internal sealed class ChangeSet
 
             await copy.CompleteAsync(ct);
         }
-
-        await ExecAsync(conn, tx, ct,
-            "INSERT INTO group_members SELECT * FROM drain_members ON CONFLICT (group_id, user_id) DO UPDATE SET role = EXCLUDED.role, read_seq = EXCLUDED.read_seq");
     }
 
     /// <summary>

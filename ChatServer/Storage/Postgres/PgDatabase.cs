@@ -106,7 +106,7 @@ internal sealed partial class PgDatabase : IAsyncDisposable
     {
         // Only the final state of each key matters (every mutation carries a key's full value), so the batch is
         // reduced per key first and then applied in bulk: replaying it never duplicates or regresses a row.
-        var changes = new ChangeSet();
+        var changes = new ChangeSet(writeBehind: true);
         foreach (var entry in entries)
         {
             foreach (var m in entry) changes.Add(m);
