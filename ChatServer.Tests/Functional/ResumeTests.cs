@@ -195,8 +195,10 @@ public sealed class ResumeTests : IClassFixture<MessagingServerFixture>
         var gap = await Pushes.NextAsync<GapPush>(socket);
         var marker = await room.Owner.Http.SendAsync(room.Id, "marker", "live");
 
+        // 60 events of 16 KB against a 64 KiB limit: the replay stops after a few. How many depends on how much the
+        // writer hands to the socket while the replay runs (the client reads meanwhile), so only "far from all 60".
         var replayed = EventsOf(replay, room.Id).Select(e => e.Seq).ToList();
-        Assert.InRange(replayed.Count, 1, 10);
+        Assert.InRange(replayed.Count, 1, 40);
         Assert.Equal(Range(lastSeen + 1, lastSeen + replayed.Count), replayed);
         Assert.Equal(new GapPush(room.Id, lastSeen + replayed.Count + 1, last), gap);
         Assert.Equal(marker.Result.Seq, (await Pushes.NextEventAsync(socket, room.Id)).Seq);
