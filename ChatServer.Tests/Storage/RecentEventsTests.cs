@@ -70,6 +70,11 @@ public sealed class RecentEventsTests : IAsyncLifetime
         Assert.Equal("edited", after.Body);
         Assert.Null(after.WireEncoding);
         Assert.Null((before with { Body = "copy" }).WireEncoding);
+        var copy = before with { };
+        Assert.Null(copy.WireEncoding);
+        Assert.Equal(before, copy);
+        Assert.Equal(before.GetHashCode(), copy.GetHashCode());
+        Assert.Equal([1, 2, 3], before.WireEncoding);
     }
 
     private static EventRecord Message(Guid group, ulong seq, string body) =>

@@ -36,7 +36,11 @@ internal sealed class RecentEvents
 
     private void Account(Entry? added, Entry? removed)
     {
-        if (Interlocked.Add(ref _bytes, Cost(added) - Cost(removed)) <= MaxBytes) return;
+        if (Interlocked.Add(ref _bytes, Cost(added) - Cost(removed)) > MaxBytes) DropAll();
+    }
+
+    private void DropAll()
+    {
         _rings.Clear();
         Volatile.Write(ref _bytes, 0);
     }
@@ -93,11 +97,7 @@ internal sealed class RecentEvents
     private Entry?[] RingOf(Guid groupId)
     {
         if (_rings.TryGetValue(groupId, out var ring)) return ring;
-        if (_rings.Count >= MaxGroups)
-        {
-            _rings.Clear();
-            Volatile.Write(ref _bytes, 0);
-        }
+        if (_rings.Count >= MaxGroups) DropAll();
 
         return _rings.GetOrAdd(groupId, _ => new Entry?[Slots]);
     }

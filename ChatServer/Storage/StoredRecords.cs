@@ -69,35 +69,33 @@ internal sealed record EventRecord(
     bool Deleted,
     Guid? ByUserId)
 {
-    private EventRecord(EventRecord original)
-    {
-        // Every field but the wire encoding: a changed copy is encoded afresh.
-        GroupId = original.GroupId;
-        Seq = original.Seq;
-        Id = original.Id;
-        Kind = original.Kind;
-        ActorId = original.ActorId;
-        AtMs = original.AtMs;
-        ClientMsgId = original.ClientMsgId;
-        Body = original.Body;
-        TargetSeq = original.TargetSeq;
-        EditedAtMs = original.EditedAtMs;
-        Deleted = original.Deleted;
-        ByUserId = original.ByUserId;
-    }
+    private WireCache _wire = WireCache.None;
 
     /// <summary>
     /// The record as the wire's GroupEvent array, kept by the gateway after its first encoding so that pages of recent
-    /// history shared through <see cref="RecentEvents"/> are copied, not re-encoded. Not part of equality or copies.
+    /// history shared through <see cref="RecentEvents"/> are copied, not re-encoded. A copy made with <c>with</c>
+    /// carries its original's cache, which names the original as its owner, so the copy reads null and is encoded
+    /// afresh. Not part of equality.
     /// </summary>
-    internal byte[]? WireEncoding { get; set; }
+    internal byte[]? WireEncoding
+    {
+        get => ReferenceEquals(_wire.Owner, this) ? _wire.Bytes : null;
+        set => _wire = value is null ? WireCache.None : new WireCache(this, value);
+    }
 
-    public bool Equals(EventRecord? other) =>
-        other is not null && GroupId == other.GroupId && Seq == other.Seq && Id == other.Id && Kind == other.Kind
-        && ActorId == other.ActorId && AtMs == other.AtMs && ClientMsgId == other.ClientMsgId && Body == other.Body
-        && TargetSeq == other.TargetSeq && EditedAtMs == other.EditedAtMs && Deleted == other.Deleted && ByUserId == other.ByUserId;
+    /// <summary>Never null and equal to every other cache, so the record's synthesized equality and hash ignore it.</summary>
+    private sealed class WireCache(EventRecord? owner, byte[]? bytes)
+    {
+        public static readonly WireCache None = new(null, null);
 
-    public override int GetHashCode() => HashCode.Combine(GroupId, Seq, Id, Kind, Body, EditedAtMs, Deleted);
+        public EventRecord? Owner { get; } = owner;
+
+        public byte[]? Bytes { get; } = bytes;
+
+        public override bool Equals(object? obj) => obj is WireCache;
+
+        public override int GetHashCode() => 0;
+    }
 }
 
 /// <summary>A login: the chain of refresh tokens issued by one sign-in, and every access token issued from it.</summary>
